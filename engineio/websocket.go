@@ -1,0 +1,349 @@
+package engineio
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/gosio/gosio/engineio/parser"
+)
+
+// wsConn is one WebSocket connection. gorilla/websocket performs the
+// handshake, reads messages and answers control frames; the session's
+// single writer frames data messages itself and writes whole batches to
+// the raw connection in one system call. wmu serialises those writes with
+// gorilla's control frames, which reach the connection through lockedConn.
+type wsConn struct {
+	conn         *websocket.Conn
+	nc           net.Conn    // the raw connection
+	wmu          *sync.Mutex // held for every write to nc
+	deflate      bool        // write through gorilla (permessage-deflate)
+	threshold    int         // smallest message compressed
+	writeTimeout time.Duration
+	closeSent    atomic.Bool
+	closeOnce    sync.Once
+}
+
+// lockedConn is the connection gorilla sees: its writes take wmu.
+type lockedConn struct {
+	net.Conn
+	mu *sync.Mutex
+}
+
+func (c *lockedConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+// hijacker hands gorilla a lockedConn and keeps the raw connection.
+type hijacker struct {
+	http.ResponseWriter
+	mu  *sync.Mutex
+	raw net.Conn
+}
+
+func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	h.raw = nc
+	return &lockedConn{Conn: nc, mu: h.mu}, brw, nil
+}
+
+// Timings of the WebSocket closing handshake.
+const (
+	wsCloseGrace      = 5 * time.Second        // wait for the client's close frame
+	wsCloseFrameWrite = 100 * time.Millisecond // best effort close frame on a cut
+	wsHandshakeTime   = 10 * time.Second
+)
+
+func (srv *Server) newUpgrader() *websocket.Upgrader {
+	return &websocket.Upgrader{
+		HandshakeTimeout:  wsHandshakeTime,
+		CheckOrigin:       func(*http.Request) bool { return true }, // verify() checked it
+		EnableCompression: srv.cfg.deflate != nil,
+		// gorilla's own write buffer only serves the permessage-deflate
+		// path; pooling it keeps idle connections small.
+		WriteBufferPool: &gorillaWriteBuffers,
+	}
+}
+
+var gorillaWriteBuffers sync.Pool
+
+// acceptWebSocket completes the WebSocket handshake.
+func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, header http.Header) (*wsConn, error) {
+	if fn := srv.cfg.onHeaders; fn != nil {
+		fn(header, r)
+	}
+	hj := &hijacker{ResponseWriter: w, mu: new(sync.Mutex)}
+	conn, err := srv.upgrader.Upgrade(hj, r, header)
+	if err != nil {
+		srv.log.Debug("engineio: websocket handshake failed", "err", err, "remote_addr", r.RemoteAddr)
+		return nil, err
+	}
+	conn.SetReadLimit(srv.cfg.maxHTTPBufferSize)
+	c := &wsConn{
+		conn:         conn,
+		nc:           hj.raw,
+		wmu:          hj.mu,
+		writeTimeout: srv.writeTimeout(),
+	}
+	if srv.cfg.deflate != nil {
+		c.deflate, c.threshold = true, srv.cfg.deflate.Threshold
+	}
+	conn.SetCloseHandler(func(code int, text string) error {
+		if !c.closeSent.Swap(true) {
+			_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+		}
+		return nil
+	})
+	return c, nil
+}
+
+// Batches are written in chunks of about flushAt bytes; a frame larger
+// than bigFrame is written straight from the message's data (writev)
+// instead of being copied.
+const (
+	flushAt  = 64 << 10
+	bigFrame = 32 << 10
+)
+
+// writeBatch writes msgs in order, coalescing frames into few writes.
+func (c *wsConn) writeBatch(msgs []*Message) error {
+	if c.deflate {
+		return c.writeBatchDeflate(msgs)
+	}
+	bp := getBuffer(0)
+	defer putBuffer(bp)
+	buf := *bp
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.nc.SetWriteDeadline(time.Now().Add(c.writeTimeout)); err != nil {
+		return err
+	}
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		_, err := c.nc.Write(buf)
+		buf = buf[:0]
+		return err
+	}
+	for _, m := range msgs {
+		if m.frameLen() > bigFrame {
+			if err := flush(); err != nil {
+				return err
+			}
+			var hdr [wsMaxHeaderLen + 1]byte
+			h := (&Message{typ: m.typ, binary: m.binary}).appendFrameHeaderOnly(hdr[:0], len(m.data))
+			bufs := net.Buffers{h, m.data}
+			if _, err := bufs.WriteTo(c.nc); err != nil {
+				return err
+			}
+			continue
+		}
+		buf = m.appendFrame(buf)
+		if len(buf) >= flushAt {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	err := flush()
+	*bp = buf
+	return err
+}
+
+// writeBatchDeflate writes through gorilla, which compresses each message
+// (once per Message, shared by all sessions) when negotiated.
+func (c *wsConn) writeBatchDeflate(msgs []*Message) error {
+	for _, m := range msgs {
+		c.conn.EnableWriteCompression(!m.noDeflat && len(m.data) >= c.threshold)
+		if err := c.conn.SetWriteDeadline(time.Now().Add(c.writeTimeout)); err != nil {
+			return err
+		}
+		pm, err := m.preparedMessage()
+		if err != nil {
+			return err
+		}
+		if err := c.conn.WritePreparedMessage(pm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeCloseFrame sends a close frame without status (as Node's ws does
+// on close()), once.
+func (c *wsConn) writeCloseFrame(timeout time.Duration, blocking bool) {
+	if c.closeSent.Swap(true) {
+		return
+	}
+	if blocking {
+		c.wmu.Lock()
+	} else if !c.wmu.TryLock() {
+		return // a write is stuck on this connection: just cut it
+	}
+	defer c.wmu.Unlock()
+	_ = c.nc.SetWriteDeadline(time.Now().Add(timeout))
+	_, _ = c.nc.Write([]byte{wsFinal | wsOpClose, 0})
+}
+
+// close cuts the connection after a best-effort close frame.
+func (c *wsConn) close() {
+	c.closeOnce.Do(func() {
+		c.writeCloseFrame(wsCloseFrameWrite, false)
+		_ = c.nc.Close()
+	})
+}
+
+// closeAfterHandshake sends the close frame and lets the reader wait a
+// little for the client's; the reader then closes the connection.
+func (c *wsConn) closeAfterHandshake() {
+	c.writeCloseFrame(wsCloseFrameWrite, true)
+	_ = c.nc.SetReadDeadline(time.Now().Add(wsCloseGrace))
+}
+
+// readLoop reads the connection until it fails or the session no longer
+// uses it. It owns closing the connection.
+func (s *Session) readLoop(c *wsConn) {
+	defer c.close()
+	limit := s.srv.cfg.maxHTTPBufferSize
+	for {
+		op, r, err := c.conn.NextReader()
+		if err != nil {
+			s.wsReadFailed(c, err)
+			return
+		}
+		data, err := readMessage(r, limit)
+		if err == nil && op == websocket.TextMessage && !utf8.Valid(data) {
+			err = errInvalidUTF8
+		}
+		if err != nil {
+			s.wsReadFailed(c, err)
+			return
+		}
+		p, err := parser.DecodePacket(data, op == websocket.BinaryMessage)
+		if !s.onWSPacket(c, p, err) {
+			return
+		}
+	}
+}
+
+var errInvalidUTF8 = errors.New("invalid UTF-8 in text frame")
+
+// readMessage reads one message of at most limit bytes. gorilla's read
+// limit counts wire bytes; this bound also holds after decompression.
+func readMessage(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, ErrPayloadTooLarge
+	}
+	return data, nil
+}
+
+// onWSPacket handles a packet (or decode error) read on c and reports
+// whether to keep reading.
+func (s *Session) onWSPacket(c *wsConn, p parser.Packet, err error) bool {
+	s.mu.Lock()
+	probe, current := s.probe == c, s.ws == c
+	s.mu.Unlock()
+	switch {
+	case probe:
+		return s.onProbePacket(c, p, err)
+	case !current:
+		return false
+	case err != nil:
+		s.log.Debug("engineio: invalid packet", "err", err)
+		s.terminate(ReasonParseError, err, false)
+		return false
+	}
+	s.dispatch.Lock()
+	s.handlePacket(p)
+	s.releaseDispatch()
+	return true
+}
+
+// wsReadFailed ends whatever c served.
+func (s *Session) wsReadFailed(c *wsConn, err error) {
+	s.mu.Lock()
+	probe, current := s.probe == c, s.ws == c
+	s.mu.Unlock()
+	switch {
+	case probe:
+		s.abortProbe(c)
+	case current:
+		reason := ReasonTransportClose
+		if isProtocolViolation(err) {
+			reason = ReasonTransportError
+			if errors.Is(err, ErrPayloadTooLarge) || errors.Is(err, websocket.ErrReadLimit) {
+				c.writeCloseFrame(wsCloseFrameWrite, false) // gorilla already sent 1009 for ErrReadLimit
+			}
+		}
+		s.terminate(reason, err, false)
+	}
+}
+
+// isProtocolViolation tells a client that broke the rules (transport
+// error) from one that went away (transport close).
+func isProtocolViolation(err error) bool {
+	if _, ok := errors.AsType[*websocket.CloseError](err); ok {
+		return false
+	}
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return false
+	}
+	return !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, net.ErrClosed)
+}
+
+// writeLoop is the session's single WebSocket writer. It runs while there
+// is something to write and exits when the queue is empty; kickLocked
+// starts it again.
+func (s *Session) writeLoop() {
+	for {
+		s.mu.Lock()
+		ws := s.ws
+		if s.state == stateClosed || ws == nil {
+			s.writing = false
+			s.mu.Unlock()
+			return
+		}
+		if len(s.queue) == 0 {
+			s.writing = false
+			closing, reason := s.state == stateClosing, s.closeReason
+			s.mu.Unlock()
+			if closing {
+				// terminate marks the session closed before the close
+				// frame goes out, so the client's answering close frame
+				// cannot be taken for a client-side close.
+				s.terminate(reason, nil, true)
+				return
+			}
+			s.emitDrain()
+			return
+		}
+		batch := s.takeQueueLocked()
+		s.mu.Unlock()
+		err := ws.writeBatch(batch)
+		s.mu.Lock()
+		s.recycleLocked(batch)
+		s.mu.Unlock()
+		if err != nil {
+			s.terminate(ReasonTransportError, err, false)
+			return
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package engineio
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func echo(s *Session) {
+	s.OnMessage(func(data []byte, binary bool) {
+		if binary {
+			_ = s.SendBinary(data)
+		} else {
+			_ = s.Send(data)
+		}
+	})
+}
+
+func TestWebSocket_Echo(t *testing.T) {
+	ts := newTestServer(t, nil, echo)
+	ws := ts.mustDialWS(t, "EIO=4&transport=websocket")
+	ws.mustRead() // open
+	ws.send("4hello")
+	assert.Equal(t, "4hello", ws.mustRead())
+	ws.sendBinary([]byte{1, 2, 3, 4})
+	assert.Equal(t, "bin:\x01\x02\x03\x04", ws.mustRead())
+	ws.send("bAQIDBA==") // base64 binary in a text frame, as Node accepts
+	assert.Equal(t, "bin:\x01\x02\x03\x04", ws.mustRead())
+	big := strings.Repeat("é", 250_000) // 500 KB
+	ws.send("4" + big)
+	assert.Equal(t, "4"+big, ws.mustRead())
+}
+
+// Everything queued goes out in order, framed correctly, whatever the
+// sizes: small frames are coalesced, big ones written from the message.
+func TestWebSocket_OrderAndFraming(t *testing.T) {
+	ts := newTestServer(t, nil, nil)
+	ws := ts.mustDialWS(t, "EIO=4&transport=websocket")
+	ws.mustRead()
+	s := ts.rec.session(t)
+	sizes := []int{0, 1, 124, 125, 126, 65534, 65535, 65536, 70_000, 10, 40_000, 3}
+	for i, n := range sizes {
+		require.NoError(t, s.Send([]byte(strings.Repeat(string(rune('a'+i)), n))))
+		require.NoError(t, s.SendBinary(bytes.Repeat([]byte{byte(i)}, n)))
+	}
+	for i, n := range sizes {
+		assert.Equal(t, "4"+strings.Repeat(string(rune('a'+i)), n), ws.readSkippingPings(), "text %d", i)
+		assert.Equal(t, "bin:"+string(bytes.Repeat([]byte{byte(i)}, n)), ws.readSkippingPings(), "binary %d", i)
+	}
+}
+
+// A message sent to many sessions is shared, and each receives it whole.
+func TestWebSocket_SharedMessage(t *testing.T) {
+	ts := newTestServer(t, nil, nil)
+	var clients []*wsClient
+	var sessions []*Session
+	for range 5 {
+		ws := ts.mustDialWS(t, "EIO=4&transport=websocket")
+		ws.mustRead()
+		clients = append(clients, ws)
+		sessions = append(sessions, ts.rec.session(t))
+	}
+	text, bin := NewMessage([]byte("to all"), false), NewMessage([]byte{9, 8, 7}, true)
+	for _, s := range sessions {
+		require.NoError(t, s.SendMessages(text, bin))
+	}
+	for _, c := range clients {
+		assert.Equal(t, "4to all", c.readSkippingPings())
+		assert.Equal(t, "bin:\x09\x08\x07", c.readSkippingPings())
+	}
+}
+
+func TestWebSocket_ParseError(t *testing.T) {
+	for _, frame := range []string{"abc", "", "9", "b!!"} {
+		t.Run(fmt.Sprintf("%q", frame), func(t *testing.T) {
+			ts := newTestServer(t, nil, nil)
+			ws := ts.mustDialWS(t, "EIO=4&transport=websocket")
+			ws.mustRead()
+			ws.send(frame)
+			ev := ts.rec.closed(t)
+			assert.Equal(t, ReasonParseError, ev.reason)
+			ws.expectClosed()
+		})
+	}
+}
+
+func TestWebSocket_ClientClosePacket(t *testing.T) {
+	ts := newTestServer(t, nil, nil)
+	ws := ts.mustDialWS(t, "EIO=4&transport=websocket")
+	ws.mustRead()
+	ws.send("1")
+	assert.Equal(t, ReasonTransportClose, ts.rec.closed(t).reason)
+	ws.expectClosed()
+}
+
+func TestWebSocket_ClientDisconnect(t *testing.T) {
+	ts := newTestServer(t, nil, nil)
+	ws := ts.mustDialWS(t, "EIO=4&transport=websocket")
+	ws.mustRead()
+	require.NoError(t, ws.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")))
+	assert.Equal(t, ReasonTransportClose, ts.rec.closed(t).reason)
+
+	ws2 := ts.mustDialWS(t, "EIO=4&transport=websocket")
+	ws2.mustRead()
+	ws2.close() // abrupt: no close frame
+	assert.Equal(t, ReasonTransportClose, ts.rec.closed(t).reason)
+}
+
+func TestWebSocket_ClientPingClosesSession(t *testing.T) {
+	ts := newTestServer(t, nil, nil)
+	ws := ts.mustDialWS(t, "EIO=4&transport=websocket")
+	ws.mustRead()
+	ws.send("2")
+	ev := ts.rec.closed(t)
+	assert.Equal(t, ReasonTransportError, ev.reason)
+	assert.ErrorIs(t, ev.err, errInvalidHeartbeat)
+}
+
+// Server-side Close flushes what is queued, then sends a close frame.
+func TestWebSocket_ServerClose(t *testing.T) {
+	ts := newTestServer(t, nil, nil)
+	ws := ts.mustDialWS(t, "EIO=4&transport=websocket")
+	ws.mustRead()
+	s := ts.rec.session(t)
+	require.NoError(t, s.Send([]byte("last words")))
+	require.NoError(t, s.Close())
+	assert.Equal(t, "4last words", ws.mustRead())
+	err := ws.expectClosed()
+	var ce *websocket.CloseError
+	require.True(t, errors.As(err, &ce), "want a close frame, got %v", err)
+	assert.Equal(t, websocket.CloseNoStatusReceived, ce.Code, "Node's ws.close() sends no status")
+	assert.Equal(t, ReasonForcedClose, ts.rec.closed(t).reason)
+}
+
+func TestWebSocket_Heartbeat(t *testing.T) {
+	ts := newTestServer(t, fastOptions(), nil)
+	ws := ts.mustDialWS(t, "EIO=4&transport=websocket")
+	ws.mustRead()
+	for range 3 {
+		assert.Equal(t, "2", ws.mustRead())
+		ws.send("3")
+	}
+	// Stop answering: closed by ping timeout.
+	assert.Equal(t, "2", ws.mustRead())
+	assert.Equal(t, ReasonPingTimeout, ts.rec.closed(t).reason)
+	ws.expectClosed()
+}
