@@ -41,9 +41,38 @@ func main() {
 }
 
 func run(addr, clientDir string, logger *slog.Logger) error {
-	eio, err := engineio.New(&engineio.Options{Logger: logger})
+	eio, handler, err := newHandler(clientDir, logger)
 	if err != nil {
 		return err
+	}
+	hs := &http.Server{Addr: addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ListenAndServe() }()
+	logger.Info("echo: listening", "url", "http://"+addr+"/")
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("echo: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = errors.Join(eio.Shutdown(sctx), hs.Shutdown(sctx))
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// newHandler returns the echo server and the HTTP handler serving it, the
+// page and the browser client.
+func newHandler(clientDir string, logger *slog.Logger) (*engineio.Server, http.Handler, error) {
+	eio, err := engineio.New(&engineio.Options{Logger: logger})
+	if err != nil {
+		return nil, nil, err
 	}
 	eio.OnConnection(func(s *engineio.Session) {
 		logger.Info("connected", "sid", s.ID(), "transport", s.Transport())
@@ -66,29 +95,14 @@ func run(addr, clientDir string, logger *slog.Logger) error {
 	mux.HandleFunc("GET /engine.io.min.js", func(w http.ResponseWriter, r *http.Request) {
 		file := filepath.Join(clientDir, "engine.io.min.js")
 		if _, err := os.Stat(file); err != nil {
-			http.Redirect(w, r, "https://cdn.jsdelivr.net/npm/engine.io-client@6.6.8/dist/engine.io.min.js", http.StatusFound)
+			http.Redirect(w, r, cdnClient, http.StatusFound)
 			return
 		}
 		http.ServeFile(w, r, file)
 	})
-	hs := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- hs.ListenAndServe() }()
-	logger.Info("echo: listening", "url", "http://"+addr+"/")
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	logger.Info("echo: shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err = errors.Join(eio.Shutdown(sctx), hs.Shutdown(sctx))
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	return err
+	return eio, mux, nil
 }
+
+// cdnClient is the fallback for the browser client, the version pinned in
+// conformance/package-lock.json.
+const cdnClient = "https://cdn.jsdelivr.net/npm/engine.io-client@6.6.8/dist/engine.io.min.js"
