@@ -49,14 +49,20 @@ func (s *Session) servePollGET(w http.ResponseWriter, r *http.Request) {
 	for {
 		batch, closing := s.takeForPollLocked()
 		if batch != nil {
+			// Encode, then free the GET slot before writing: once the
+			// client has the answer it may poll again at once, and that
+			// GET must not be taken for an overlap (Node clears its
+			// pending request at res.end()).
 			s.mu.Unlock()
-			err := s.writePollResponse(w, r, batch)
+			body, compress := s.encodePoll(batch)
 			s.mu.Lock()
 			s.pollActive = false
 			if !closing {
 				s.recycleLocked(batch)
 			}
 			s.mu.Unlock()
+			err := s.writePollResponse(w, r, body, compress)
+			putBuffer(body)
 			switch {
 			case closing:
 				s.terminate(s.closeReasonValue(), nil, true)
@@ -193,10 +199,10 @@ func (srv *Server) pollingHeaders(h http.Header, r *http.Request) {
 	}
 }
 
-// writePollResponse writes batch as one payload, compressed when the
-// options and the client allow it.
-func (s *Session) writePollResponse(w http.ResponseWriter, r *http.Request, batch []*Message) error {
-	n, compress := 0, false
+// encodePoll encodes batch as one payload into a pooled buffer (release
+// it with putBuffer) and tells whether it may be compressed.
+func (s *Session) encodePoll(batch []*Message) (buf *[]byte, compress bool) {
+	n := 0
 	for i, m := range batch {
 		if i > 0 {
 			n++
@@ -204,8 +210,7 @@ func (s *Session) writePollResponse(w http.ResponseWriter, r *http.Request, batc
 		n += m.pollingLen()
 		compress = compress || !m.noDeflat
 	}
-	buf := getBuffer(n)
-	defer putBuffer(buf)
+	buf = getBuffer(n)
 	body := *buf
 	for i, m := range batch {
 		if i > 0 {
@@ -214,7 +219,13 @@ func (s *Session) writePollResponse(w http.ResponseWriter, r *http.Request, batc
 		body = m.appendPolling(body)
 	}
 	*buf = body
+	return buf, compress
+}
 
+// writePollResponse writes one encoded payload, compressed when the
+// options and the client allow it.
+func (s *Session) writePollResponse(w http.ResponseWriter, r *http.Request, buf *[]byte, compress bool) error {
+	body := *buf
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	hc := s.srv.cfg.httpCompression

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -431,4 +432,39 @@ func TestSession_CloseFromInsideCallback(t *testing.T) {
 	ts.rec.session(t)
 	c.post(pollQuery(sid), "4go")
 	assert.Equal(t, ReasonSlowConsumer, ts.rec.closed(t).reason)
+}
+
+// A client that polls again the moment it has an answer, while the server
+// sends without pause, is never taken for an overlapping poller, and gets
+// every message once, in order.
+func TestPolling_BackToBackPolls(t *testing.T) {
+	ts := newTestServer(t, nil, nil)
+	c := ts.client(t)
+	sid := c.handshake()
+	s := ts.rec.session(t)
+	const n = 3000
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		for i := range n {
+			if s.Send(fmt.Appendf(nil, "%d", i)) != nil {
+				return
+			}
+		}
+	}()
+	next := 0
+	for polls := 0; next < n && polls < n; polls++ {
+		res := c.get(pollQuery(sid))
+		require.Equal(t, http.StatusOK, res.status, res.body)
+		for p := range strings.SplitSeq(res.body, "\x1e") {
+			if p == "2" {
+				continue
+			}
+			require.Equal(t, fmt.Sprintf("4%d", next), p)
+			next++
+		}
+	}
+	<-sent
+	assert.Equal(t, n, next)
+	assert.Empty(t, ts.rec.closes)
 }

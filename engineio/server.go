@@ -298,7 +298,9 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q url.Value
 	for k, v := range header {
 		w.Header()[k] = v
 	}
-	s.writePollResponse(w, r, []*Message{openMsg})
+	body, compress := s.encodePoll([]*Message{openMsg})
+	_ = s.writePollResponse(w, r, body, compress)
+	putBuffer(body)
 }
 
 func (srv *Server) register(s *Session) bool {
