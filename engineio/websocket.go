@@ -286,14 +286,17 @@ func (s *Session) wsReadFailed(c *wsConn, err error) {
 	case probe:
 		s.abortProbe(c)
 	case current:
-		reason := ReasonTransportClose
+		reason, cause := ReasonTransportClose, err
+		if _, ok := errors.AsType[*websocket.CloseError](err); ok || errors.Is(err, io.EOF) {
+			cause = nil // an orderly close from the client is no error, as in Node
+		}
 		if isProtocolViolation(err) {
 			reason = ReasonTransportError
 			if errors.Is(err, ErrPayloadTooLarge) || errors.Is(err, websocket.ErrReadLimit) {
 				c.writeCloseFrame(wsCloseFrameWrite, false) // gorilla already sent 1009 for ErrReadLimit
 			}
 		}
-		s.terminate(reason, err, false)
+		s.terminate(reason, cause, false)
 	}
 }
 

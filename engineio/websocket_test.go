@@ -151,3 +151,14 @@ func TestWebSocket_Heartbeat(t *testing.T) {
 	assert.Equal(t, ReasonPingTimeout, ts.rec.closed(t).reason)
 	ws.expectClosed()
 }
+
+// An orderly close by the client is no error, as in Node.
+func TestWebSocket_ClientCloseHasNoError(t *testing.T) {
+	ts := newTestServer(t, nil, nil)
+	ws := ts.mustDialWS(t, "EIO=4&transport=websocket")
+	ws.mustRead()
+	require.NoError(t, ws.conn.WriteMessage(websocket.CloseMessage, []byte{}))
+	ev := ts.rec.closed(t)
+	assert.Equal(t, ReasonTransportClose, ev.reason)
+	assert.NoError(t, ev.err)
+}
