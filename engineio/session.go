@@ -247,6 +247,32 @@ func (s *Session) SendMessages(msgs ...*Message) error {
 	return nil
 }
 
+// SendVolatile queues msgs only if the transport can write them at once
+// (Node's volatile packets, dropped when the transport is not writable):
+// a polling GET is waiting, or the WebSocket writer is idle, and nothing
+// else is queued. It reports whether the messages were queued.
+func (s *Session) SendVolatile(msgs ...*Message) bool {
+	s.mu.Lock()
+	writable := s.state == stateOpen && len(s.queue) == 0 &&
+		(s.transport == TransportPolling && s.pollActive || s.transport == TransportWebSocket && s.ws != nil && !s.writing)
+	if !writable {
+		s.mu.Unlock()
+		return false
+	}
+	for _, m := range msgs {
+		s.queue = append(s.queue, m)
+		s.queueCost += m.cost()
+	}
+	s.kickLocked()
+	s.mu.Unlock()
+	if h := s.h.packetCreate; h != nil {
+		for _, m := range msgs {
+			h(m.packet())
+		}
+	}
+	return true
+}
+
 // enqueueLocked queues an internal control packet, outside the bound.
 func (s *Session) enqueueLocked(m *Message) {
 	s.queue = append(s.queue, m)

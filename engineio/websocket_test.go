@@ -162,3 +162,19 @@ func TestWebSocket_ClientCloseHasNoError(t *testing.T) {
 	assert.Equal(t, ReasonTransportClose, ev.reason)
 	assert.NoError(t, ev.err)
 }
+
+// Volatile messages go out only when the transport is idle.
+func TestSession_SendVolatile(t *testing.T) {
+	ts := newTestServer(t, nil, nil)
+	c := ts.client(t)
+	sid := c.handshake()
+	s := ts.rec.session(t)
+	assert.False(t, s.SendVolatile(NewMessage([]byte("dropped"), false)), "no GET waiting")
+	got := make(chan response, 1)
+	go func() { got <- c.get(pollQuery(sid)) }()
+	waitPollPending(t, s)
+	assert.True(t, s.SendVolatile(NewMessage([]byte("kept"), false)))
+	assert.Equal(t, "4kept", recv(t, got, "GET").body)
+	require.NoError(t, s.Close())
+	assert.False(t, s.SendVolatile(NewMessage([]byte("closed"), false)))
+}
