@@ -103,7 +103,7 @@ type client struct {
 func (ts *testServer) client(t testing.TB) *client {
 	tr := &http.Transport{MaxConnsPerHost: 16}
 	t.Cleanup(tr.CloseIdleConnections)
-	return &client{t: t, base: ts.url, hc: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
+	return &client{t: t, base: ts.url, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 
 func (c *client) url(query string) string { return c.base + "?" + query }

@@ -268,7 +268,7 @@ func newConfig(o *Options) (*config, error) {
 		errs = append(errs, fmt.Errorf("Path %q does not start with /", o.Path))
 	}
 
-	transports := o.Transports
+	transports := slices.Clone(o.Transports)
 	if len(transports) == 0 {
 		transports = []string{TransportPolling, TransportWebSocket}
 	}
@@ -293,9 +293,7 @@ func newConfig(o *Options) (*config, error) {
 		ck.Name = orDefault(ck.Name, defaultCookieName)
 		ck.Path = orDefault(ck.Path, "/")
 		ck.SameSite = orDefault(ck.SameSite, http.SameSiteLaxMode)
-		if ck.HTTPOnly == nil {
-			ck.HTTPOnly = new(true)
-		}
+		ck.HTTPOnly = new(boolOr(ck.HTTPOnly, true)) // a copy: the caller's pointer may change
 		c.cookie = &ck
 	}
 	if o.CORS != nil {
@@ -307,6 +305,9 @@ func newConfig(o *Options) (*config, error) {
 			cors.AllowMethods = defaultCORSMethods
 		}
 		cors.AllowOrigins = slices.Clone(cors.AllowOrigins)
+		cors.AllowMethods = slices.Clone(cors.AllowMethods)
+		cors.AllowHeaders = slices.Clone(cors.AllowHeaders)
+		cors.ExposeHeaders = slices.Clone(cors.ExposeHeaders)
 		c.cors = &cors
 	}
 	if o.PerMessageDeflate != nil {

@@ -2,8 +2,8 @@ package engineio
 
 import (
 	"bytes"
-	"compress/flate"
 	"compress/gzip"
+	"compress/zlib"
 	"errors"
 	"io"
 	"net/http"
@@ -301,8 +301,10 @@ func negotiateEncoding(accept string) string {
 }
 
 var (
-	gzipWriters  = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression); return w }}
-	flateWriters = sync.Pool{New: func() any { w, _ := flate.NewWriter(nil, flate.DefaultCompression); return w }}
+	gzipWriters = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression); return w }}
+	// "deflate" in HTTP is zlib-wrapped (RFC 9110 §8.4.1.2), as Node's
+	// zlib.createDeflate writes it.
+	zlibWriters = sync.Pool{New: func() any { w, _ := zlib.NewWriterLevel(nil, zlib.DefaultCompression); return w }}
 )
 
 func compressBody(dst, src []byte, encoding string) ([]byte, error) {
@@ -315,7 +317,7 @@ func compressBody(dst, src []byte, encoding string) ([]byte, error) {
 	if encoding == "gzip" {
 		pool = &gzipWriters
 	} else {
-		pool = &flateWriters
+		pool = &zlibWriters
 	}
 	zw = pool.Get().(interface {
 		io.WriteCloser

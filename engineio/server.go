@@ -78,13 +78,18 @@ func (srv *Server) Session(id string) *Session {
 // Path returns the URL path prefix the server answers on.
 func (srv *Server) Path() string { return srv.cfg.path }
 
-// enter registers an HTTP request in progress, unless the server is
-// closed.
-func (srv *Server) enter() bool {
+// enter registers an HTTP request in progress. Once the server is closed
+// only requests of sessions still closing get through, so that polling
+// clients can collect their close packet. (Such a session keeps Shutdown
+// waiting, so wg cannot be at zero in Wait here.)
+func (srv *Server) enter(r *http.Request) bool {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	if srv.closed {
-		return false
+		sid := r.URL.Query().Get("sid")
+		if sid == "" || srv.sessions[sid] == nil {
+			return false
+		}
 	}
 	srv.wg.Add(1)
 	return true
@@ -110,7 +115,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if !srv.enter() {
+	if !srv.enter(r) {
 		http.Error(w, ErrServerClosed.Error(), http.StatusServiceUnavailable)
 		return
 	}
@@ -333,10 +338,11 @@ func defaultGenerateID(*http.Request) (string, error) {
 // down": queued packets are delivered, then the close packet (long-polling)
 // or a close frame (WebSocket). It returns once every session is closed
 // and every goroutine the server started has exited, or when ctx is done:
-// then the remaining sessions are cut, and ctx's error is returned once
-// they are gone. Requests that arrive after Shutdown started get HTTP 503.
-// Shutdown does not close the http.Server; hijacked WebSocket connections
-// are closed by it. It returns [ErrServerClosed] if called again.
+// then the remaining sessions and connections are cut, and ctx's error is
+// returned once they are gone. New handshakes after Shutdown started get
+// HTTP 503; requests of sessions still closing are served. Shutdown does
+// not close the http.Server; hijacked WebSocket connections are closed by
+// it. It returns [ErrServerClosed] if called again.
 func (srv *Server) Shutdown(ctx context.Context) error {
 	sessions, ok := srv.markClosed()
 	if !ok {
@@ -356,7 +362,18 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 			<-s.done
 		}
 	}
-	srv.wg.Wait()
+	// Closed WebSockets may still wait for their client's close frame.
+	idle := make(chan struct{})
+	go func() { srv.wg.Wait(); close(idle) }()
+	select {
+	case <-idle:
+	case <-ctx.Done():
+		err = ctx.Err()
+		for _, s := range sessions {
+			s.cutTransport()
+		}
+		<-idle
+	}
 	return err
 }
 

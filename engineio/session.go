@@ -441,6 +441,17 @@ func (s *Session) runCloseLocked() {
 	}
 }
 
+// cutTransport closes the session's WebSocket at once, even if it is in
+// its closing handshake.
+func (s *Session) cutTransport() {
+	s.mu.Lock()
+	ws := s.ws
+	s.mu.Unlock()
+	if ws != nil {
+		ws.close()
+	}
+}
+
 // abortUpgradeLocked cancels an upgrade in progress and returns the
 // WebSocket to close (outside the lock), if any.
 func (s *Session) abortUpgradeLocked() *wsConn {

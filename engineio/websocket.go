@@ -23,19 +23,44 @@ import (
 // gorilla's control frames, which reach the connection through lockedConn.
 type wsConn struct {
 	conn         *websocket.Conn
-	nc           net.Conn    // the raw connection
-	wmu          *sync.Mutex // held for every write to nc
-	deflate      bool        // write through gorilla (permessage-deflate)
-	threshold    int         // smallest message compressed
+	nc           net.Conn  // the raw connection
+	wmu          writeLock // held for every write to nc
+	deflate      bool      // write through gorilla (permessage-deflate)
+	threshold    int       // smallest message compressed
 	writeTimeout time.Duration
 	closeSent    atomic.Bool
 	closeOnce    sync.Once
 }
 
-// lockedConn is the connection gorilla sees: its writes take wmu.
+// writeLock serialises writes to a connection; unlike sync.Mutex it can
+// be waited for with a bound.
+type writeLock chan struct{}
+
+func newWriteLock() writeLock { return make(writeLock, 1) }
+func (l writeLock) Lock()     { l <- struct{}{} }
+func (l writeLock) Unlock()   { <-l }
+
+// LockWithin takes the lock unless it stays busy for d.
+func (l writeLock) LockWithin(d time.Duration) bool {
+	select {
+	case l <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case l <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// lockedConn is the connection gorilla sees: its writes take the lock.
 type lockedConn struct {
 	net.Conn
-	mu *sync.Mutex
+	mu writeLock
 }
 
 func (c *lockedConn) Write(p []byte) (int, error) {
@@ -47,7 +72,7 @@ func (c *lockedConn) Write(p []byte) (int, error) {
 // hijacker hands gorilla a lockedConn and keeps the raw connection.
 type hijacker struct {
 	http.ResponseWriter
-	mu  *sync.Mutex
+	mu  writeLock
 	raw net.Conn
 }
 
@@ -85,7 +110,7 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, heade
 	if fn := srv.cfg.onHeaders; fn != nil {
 		fn(header, r)
 	}
-	hj := &hijacker{ResponseWriter: w, mu: new(sync.Mutex)}
+	hj := &hijacker{ResponseWriter: w, mu: newWriteLock()}
 	conn, err := srv.upgrader.Upgrade(hj, r, header)
 	if err != nil {
 		srv.log.Debug("engineio: websocket handshake failed", "err", err, "remote_addr", r.RemoteAddr)
@@ -183,20 +208,41 @@ func (c *wsConn) writeBatchDeflate(msgs []*Message) error {
 	return nil
 }
 
+// WebSocket close codes (RFC 6455 §7.4.1) sent for protocol violations,
+// as Node's ws sends them.
+const (
+	closeNoStatus        = 0                                      // a close frame without payload (Node's ws.close())
+	closeInvalidPayload  = websocket.CloseInvalidFramePayloadData // invalid UTF-8
+	closeMessageTooBig   = websocket.CloseMessageTooBig
+	maxCloseFramePayload = 2
+)
+
 // writeCloseFrame sends a close frame without status (as Node's ws does
 // on close()), once.
 func (c *wsConn) writeCloseFrame(timeout time.Duration, blocking bool) {
+	c.writeCloseCode(closeNoStatus, timeout, blocking)
+}
+
+// writeCloseCode sends a close frame with code (none for closeNoStatus),
+// once.
+func (c *wsConn) writeCloseCode(code int, timeout time.Duration, blocking bool) {
 	if c.closeSent.Swap(true) {
 		return
 	}
 	if blocking {
 		c.wmu.Lock()
-	} else if !c.wmu.TryLock() {
+	} else if !c.wmu.LockWithin(timeout) {
 		return // a write is stuck on this connection: just cut it
 	}
 	defer c.wmu.Unlock()
+	frame := []byte{wsFinal | wsOpClose, 0, 0, 0}
+	if code == closeNoStatus {
+		frame = frame[:2]
+	} else {
+		frame[1], frame[2], frame[3] = maxCloseFramePayload, byte(code>>8), byte(code)
+	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(timeout))
-	_, _ = c.nc.Write([]byte{wsFinal | wsOpClose, 0})
+	_, _ = c.nc.Write(frame)
 }
 
 // close cuts the connection after a best-effort close frame.
@@ -292,8 +338,13 @@ func (s *Session) wsReadFailed(c *wsConn, err error) {
 		}
 		if isProtocolViolation(err) {
 			reason = ReasonTransportError
-			if errors.Is(err, ErrPayloadTooLarge) || errors.Is(err, websocket.ErrReadLimit) {
-				c.writeCloseFrame(wsCloseFrameWrite, false) // gorilla already sent 1009 for ErrReadLimit
+			// gorilla already answered its own protocol errors (ErrReadLimit:
+			// 1009); ours need their status too.
+			switch {
+			case errors.Is(err, ErrPayloadTooLarge):
+				c.writeCloseCode(closeMessageTooBig, wsCloseFrameWrite, false)
+			case errors.Is(err, errInvalidUTF8):
+				c.writeCloseCode(closeInvalidPayload, wsCloseFrameWrite, false)
 			}
 		}
 		s.terminate(reason, cause, false)
