@@ -31,6 +31,9 @@ FUZZTIME ?= 10s
 fuzz-short:
 	$(GO) test ./engineio/parser -run '^$$' -fuzz '^FuzzDecodePacket$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./engineio/parser -run '^$$' -fuzz '^FuzzDecodePayload$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/parser -run '^$$' -fuzz '^FuzzDecoder$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/parser -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio -run '^$$' -fuzz '^FuzzServerFrames$$' -fuzztime $(FUZZTIME)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./engineio/...
+	$(GO) test -run '^$$' -bench . -benchmem ./engineio/... ./socketio/... ./adapter/...
