@@ -1,0 +1,300 @@
+// Package memory is the default Socket.IO adapter: rooms and broadcasts
+// within one process, like Node's in-memory socket.io-adapter.
+//
+// Every broadcast encodes its packet once and hands the same Engine.IO
+// messages to each recipient; the recipient set is computed under a read
+// lock and delivered outside it, so a broadcast never holds the adapter
+// while sockets queue packets, and sockets may join, leave or disconnect
+// from inside a delivery.
+//
+// With a single server, cluster operations are immediate: serverSideEmit
+// reaches nobody, ServerSideEmitWithAck returns no answer and ServerCount
+// is 1.
+package memory
+
+import (
+	"context"
+	"sync"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/gosio/gosio/adapter"
+	"github.com/gosio/gosio/socketio/parser"
+)
+
+// Adapter is the in-memory adapter of one namespace. It is safe for
+// concurrent use.
+type Adapter struct {
+	ns adapter.Namespace
+
+	mu      sync.RWMutex
+	rooms   map[string]map[string]struct{} // room → socket ids
+	sids    map[string]map[string]struct{} // socket id → rooms
+	sockets map[string]adapter.LocalSocket
+	closed  bool
+}
+
+var _ adapter.Adapter = (*Adapter)(nil)
+
+// New returns the memory adapter of ns. Its signature is an
+// [adapter.Factory].
+func New(ns adapter.Namespace) (adapter.Adapter, error) {
+	return NewAdapter(ns), nil
+}
+
+// NewAdapter returns the memory adapter of ns, as its concrete type.
+func NewAdapter(ns adapter.Namespace) *Adapter {
+	return &Adapter{
+		ns:      ns,
+		rooms:   make(map[string]map[string]struct{}),
+		sids:    make(map[string]map[string]struct{}),
+		sockets: make(map[string]adapter.LocalSocket),
+	}
+}
+
+// AddAll implements [adapter.Adapter].
+func (a *Adapter) AddAll(s adapter.LocalSocket, rooms ...string) {
+	id := s.ID()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return
+	}
+	a.sockets[id] = s
+	mine := a.sids[id]
+	if mine == nil {
+		mine = make(map[string]struct{}, len(rooms))
+		a.sids[id] = mine
+	}
+	for _, room := range rooms {
+		mine[room] = struct{}{}
+		members := a.rooms[room]
+		if members == nil {
+			members = make(map[string]struct{})
+			a.rooms[room] = members
+		}
+		members[id] = struct{}{}
+	}
+}
+
+// Del implements [adapter.Adapter].
+func (a *Adapter) Del(id, room string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if mine := a.sids[id]; mine != nil {
+		delete(mine, room)
+	}
+	a.removeFromRoomLocked(id, room)
+}
+
+func (a *Adapter) removeFromRoomLocked(id, room string) {
+	members := a.rooms[room]
+	if members == nil {
+		return
+	}
+	delete(members, id)
+	if len(members) == 0 {
+		delete(a.rooms, room) // rooms never outlive their members
+	}
+}
+
+// DelAll implements [adapter.Adapter].
+func (a *Adapter) DelAll(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for room := range a.sids[id] {
+		a.removeFromRoomLocked(id, room)
+	}
+	delete(a.sids, id)
+	delete(a.sockets, id)
+}
+
+// SocketRooms implements [adapter.Adapter].
+func (a *Adapter) SocketRooms(id string) []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	mine, ok := a.sids[id]
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(mine))
+	for room := range mine {
+		out = append(out, room)
+	}
+	return out
+}
+
+// Rooms implements [adapter.Adapter].
+func (a *Adapter) Rooms() []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	out := make([]string, 0, len(a.rooms))
+	for room := range a.rooms {
+		out = append(out, room)
+	}
+	return out
+}
+
+// Sockets implements [adapter.Adapter].
+func (a *Adapter) Sockets(rooms ...string) []string {
+	targets := a.targets(adapter.BroadcastOptions{Rooms: rooms})
+	defer putTargets(targets)
+	out := make([]string, len(*targets))
+	for i, s := range *targets {
+		out[i] = s.ID()
+	}
+	return out
+}
+
+// Target slices are pooled: a broadcast to N sockets costs no allocation
+// per recipient.
+var targetPool = sync.Pool{New: func() any { s := make([]adapter.LocalSocket, 0, 64); return &s }}
+
+func putTargets(t *[]adapter.LocalSocket) {
+	if cap(*t) > 1<<16 {
+		return
+	}
+	clear(*t)
+	*t = (*t)[:0]
+	targetPool.Put(t)
+}
+
+// targets returns the local sockets matched by opts (Node's apply()):
+// members of any of opts.Rooms (everyone when empty), minus members of
+// any of opts.Except. Release the slice with putTargets.
+func (a *Adapter) targets(opts adapter.BroadcastOptions) *[]adapter.LocalSocket {
+	out := targetPool.Get().(*[]adapter.LocalSocket)
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	excluded := func(id string) bool {
+		for _, room := range opts.Except {
+			if _, in := a.rooms[room][id]; in {
+				return true
+			}
+		}
+		return false
+	}
+	switch len(opts.Rooms) {
+	case 0:
+		for id, s := range a.sockets {
+			if !excluded(id) {
+				*out = append(*out, s)
+			}
+		}
+	case 1:
+		for id := range a.rooms[opts.Rooms[0]] {
+			if !excluded(id) {
+				*out = append(*out, a.sockets[id])
+			}
+		}
+	default:
+		seen := make(map[string]struct{})
+		for _, room := range opts.Rooms {
+			for id := range a.rooms[room] {
+				if _, dup := seen[id]; dup || excluded(id) {
+					continue
+				}
+				seen[id] = struct{}{}
+				*out = append(*out, a.sockets[id])
+			}
+		}
+	}
+	return out
+}
+
+// Broadcast implements [adapter.Adapter]: the packet is encoded once, and
+// only if some socket is to receive it.
+func (a *Adapter) Broadcast(p *parser.Packet, opts adapter.BroadcastOptions) error {
+	targets := a.targets(opts)
+	defer putTargets(targets)
+	if len(*targets) == 0 {
+		return nil
+	}
+	enc := adapter.Encode(p, opts.Flags.NoCompress)
+	for _, s := range *targets {
+		s.Deliver(enc, opts.Flags)
+	}
+	return nil
+}
+
+// BroadcastWithAck implements [adapter.Adapter].
+func (a *Adapter) BroadcastWithAck(ctx context.Context, p *parser.Packet, opts adapter.BroadcastOptions, onCount func(int), onAck func(*parser.Packet)) error {
+	targets := a.targets(opts)
+	defer putTargets(targets)
+	onCount(len(*targets))
+	if len(*targets) == 0 {
+		return nil
+	}
+	enc := adapter.Encode(p, opts.Flags.NoCompress)
+	for _, s := range *targets {
+		s.ExpectAck(ctx, p.ID, onAck) // before the packet can be answered
+		s.Deliver(enc, opts.Flags)
+	}
+	return nil
+}
+
+// FetchSockets implements [adapter.Adapter].
+func (a *Adapter) FetchSockets(_ context.Context, opts adapter.BroadcastOptions) ([]adapter.SocketInfo, error) {
+	targets := a.targets(opts)
+	defer putTargets(targets)
+	out := make([]adapter.SocketInfo, 0, len(*targets))
+	for _, s := range *targets {
+		out = append(out, s.Info())
+	}
+	return out, nil
+}
+
+// AddSockets implements [adapter.Adapter].
+func (a *Adapter) AddSockets(opts adapter.BroadcastOptions, rooms []string) error {
+	targets := a.targets(opts)
+	defer putTargets(targets)
+	for _, s := range *targets {
+		s.Join(rooms...)
+	}
+	return nil
+}
+
+// DelSockets implements [adapter.Adapter].
+func (a *Adapter) DelSockets(opts adapter.BroadcastOptions, rooms []string) error {
+	targets := a.targets(opts)
+	defer putTargets(targets)
+	for _, s := range *targets {
+		for _, room := range rooms {
+			s.Leave(room)
+		}
+	}
+	return nil
+}
+
+// DisconnectSockets implements [adapter.Adapter].
+func (a *Adapter) DisconnectSockets(opts adapter.BroadcastOptions, close bool) error {
+	targets := a.targets(opts)
+	defer putTargets(targets)
+	for _, s := range *targets {
+		s.Disconnect(close)
+	}
+	return nil
+}
+
+// ServerSideEmit implements [adapter.Adapter]: there is no other server.
+func (a *Adapter) ServerSideEmit(jsontext.Value, [][]byte) error { return nil }
+
+// ServerSideEmitWithAck implements [adapter.Adapter]: no other server, so
+// no answer, at once.
+func (a *Adapter) ServerSideEmitWithAck(context.Context, jsontext.Value, [][]byte) ([]adapter.Response, error) {
+	return nil, nil
+}
+
+// ServerCount implements [adapter.Adapter].
+func (a *Adapter) ServerCount(context.Context) (int, error) { return 1, nil }
+
+// Close implements [adapter.Adapter]: it forgets every room and socket.
+func (a *Adapter) Close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.closed = true
+	clear(a.rooms)
+	clear(a.sids)
+	clear(a.sockets)
+	return nil
+}

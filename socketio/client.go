@@ -1,0 +1,198 @@
+package socketio
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/gosio/gosio/adapter"
+	"github.com/gosio/gosio/engineio"
+	"github.com/gosio/gosio/socketio/parser"
+)
+
+// client is one Engine.IO session seen from Socket.IO: it decodes packets
+// and routes them to the client's socket in each namespace (Node's
+// Client).
+type client struct {
+	srv     *Server
+	conn    *engineio.Session
+	log     *slog.Logger
+	decoder parser.Decoder // used by the session's reader only
+
+	mu           sync.Mutex
+	sockets      map[string]*Socket // by namespace name, connecting or connected
+	connectTimer *time.Timer
+}
+
+func (srv *Server) onEngineConnection(conn *engineio.Session) {
+	c := &client{
+		srv:     srv,
+		conn:    conn,
+		log:     srv.log.With("sid", conn.ID()),
+		decoder: parser.Decoder{MaxAttachments: srv.cfg.maxAttachments},
+		sockets: make(map[string]*Socket),
+	}
+	conn.OnMessage(c.onData)
+	conn.OnClose(c.onEngineClose)
+	c.mu.Lock()
+	c.connectTimer = time.AfterFunc(srv.cfg.connectTimeout, c.onConnectTimeout)
+	c.mu.Unlock()
+}
+
+// onData runs on the session's reader for every Engine.IO message.
+func (c *client) onData(data []byte, binary bool) {
+	p, err := c.decoder.Add(data, binary)
+	if err != nil {
+		c.log.Debug("socketio: invalid packet", "err", err)
+		c.protocolError(err)
+		return
+	}
+	if p != nil {
+		c.onPacket(p)
+	}
+}
+
+func (c *client) onPacket(p *parser.Packet) {
+	c.mu.Lock()
+	s := c.sockets[p.Namespace]
+	c.mu.Unlock()
+	switch {
+	case s == nil && p.Type == parser.Connect:
+		c.connect(p.Namespace, p.Data)
+	case s != nil && p.Type != parser.Connect && p.Type != parser.ConnectError && s.Connected():
+		s.onPacket(p)
+	default:
+		c.log.Debug("socketio: invalid state", "type", p.Type.String(), "nsp", p.Namespace)
+		c.close()
+	}
+}
+
+// connect creates the client's socket in namespace name and runs the
+// middleware on the socket's dispatcher.
+func (c *client) connect(name string, auth jsontext.Value) {
+	ns := c.srv.namespaceFor(name, auth)
+	if ns == nil {
+		c.writePacket(&parser.Packet{Type: parser.ConnectError, Namespace: name, Data: jsontext.Value(`{"message":"Invalid namespace"}`)})
+		return
+	}
+	s := newSocket(ns, c, auth)
+	c.mu.Lock()
+	c.sockets[name] = s
+	c.mu.Unlock()
+	s.enqueue(task{run: func() { ns.connectSocket(s) }}, false, nil)
+}
+
+// connected stops the connect timer: the client joined a namespace.
+func (c *client) connected() {
+	c.mu.Lock()
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+		c.connectTimer = nil
+	}
+	c.mu.Unlock()
+}
+
+// onConnectTimeout closes a connection that joined no namespace within
+// ConnectTimeout.
+func (c *client) onConnectTimeout() {
+	c.mu.Lock()
+	idle := c.connectTimer != nil
+	for _, s := range c.sockets {
+		if s.Connected() {
+			idle = false
+		}
+	}
+	c.mu.Unlock()
+	if idle {
+		c.log.Debug("socketio: no namespace joined in time, closing")
+		c.close()
+	}
+}
+
+func (c *client) removeSocket(s *Socket) {
+	c.mu.Lock()
+	if c.sockets[s.ns.name] == s {
+		delete(c.sockets, s.ns.name)
+	}
+	c.mu.Unlock()
+}
+
+func (c *client) allSockets() []*Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		out = append(out, s)
+	}
+	return out
+}
+
+// write queues an encoded packet on the connection.
+func (c *client) write(enc *adapter.Encoded, f adapter.Flags) error {
+	if f.Volatile {
+		if !c.conn.SendVolatile(enc.Messages...) {
+			c.log.Debug("socketio: volatile packet dropped")
+		}
+		return nil
+	}
+	err := c.conn.SendMessages(enc.Messages...)
+	switch err {
+	case nil:
+		return nil
+	case engineio.ErrSessionClosed:
+		return ErrDisconnected
+	}
+	return err
+}
+
+func (c *client) writePacket(p *parser.Packet) {
+	_ = c.write(adapter.Encode(p, false), adapter.Flags{})
+}
+
+// protocolError ends a client that sent an undecodable or out-of-place
+// packet: its sockets disconnect with "parse error" and the connection
+// closes.
+func (c *client) protocolError(err error) {
+	for _, s := range c.allSockets() {
+		s.onClose(ReasonParseError)
+	}
+	_ = c.conn.Close()
+}
+
+// close closes the connection from the server side (Node's
+// client.close()): sockets disconnect with "forced server close".
+func (c *client) close() {
+	for _, s := range c.allSockets() {
+		s.onClose(ReasonForcedServerClose)
+	}
+	_ = c.conn.Close()
+}
+
+// disconnectAll disconnects every socket of the client with a DISCONNECT
+// packet, then closes the connection (Socket.Disconnect(true)).
+func (c *client) disconnectAll() {
+	for _, s := range c.allSockets() {
+		if s.Connected() {
+			c.writePacket(&parser.Packet{Type: parser.Disconnect, Namespace: s.ns.name})
+			s.onClose(ReasonServerNamespaceDisconnect)
+		}
+	}
+	c.close()
+}
+
+// onEngineClose runs when the Engine.IO session closed: every socket
+// disconnects with the session's reason.
+func (c *client) onEngineClose(reason engineio.Reason, _ error) {
+	c.mu.Lock()
+	if c.connectTimer != nil {
+		c.connectTimer.Stop()
+		c.connectTimer = nil
+	}
+	c.mu.Unlock()
+	for _, s := range c.allSockets() {
+		s.onClose(Reason(reason))
+	}
+	c.decoder.Reset()
+}
