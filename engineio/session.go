@@ -289,8 +289,21 @@ func (s *Session) kickLocked() {
 	}
 	if !s.writing && s.ws != nil {
 		s.writing = true
-		s.srv.goSession(s.writeLoop)
+		s.startWriter()
 	}
+}
+
+// startWriter starts the WebSocket writer goroutine. It allocates
+// nothing: waking the writer is on the path of every broadcast to an
+// idle session.
+func (s *Session) startWriter() {
+	s.srv.wg.Add(1)
+	go s.runWriter()
+}
+
+func (s *Session) runWriter() {
+	defer s.srv.wg.Done()
+	s.writeLoop()
 }
 
 func (s *Session) wakePollLocked() {
@@ -345,7 +358,7 @@ func (s *Session) closeGracefully(reason Reason) {
 		s.wakePollLocked()
 	} else if !s.writing && s.ws != nil {
 		s.writing = true
-		s.srv.goSession(s.writeLoop)
+		s.startWriter()
 	}
 	s.mu.Unlock()
 	if probe != nil {

@@ -84,7 +84,7 @@ func (s *Session) onProbePacket(c *wsConn, p parser.Packet, err error) bool {
 		s.wakePollLocked() // a GET still waiting answers noop
 		if len(s.queue) > 0 && !s.writing {
 			s.writing = true
-			s.srv.goSession(s.writeLoop)
+			s.startWriter()
 		}
 		s.mu.Unlock()
 		s.log.Debug("engineio: upgraded", "transport", TransportWebSocket)

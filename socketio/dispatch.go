@@ -59,9 +59,20 @@ func (s *Socket) enqueue(t task, wait bool, stop <-chan struct{}) bool {
 	q.bytes += t.cost
 	if !q.running {
 		q.running = true
-		s.ns.srv.wg.Go(s.dispatchLoop)
+		s.startDispatcher()
 	}
 	return true
+}
+
+// startDispatcher starts the dispatcher goroutine without allocating.
+func (s *Socket) startDispatcher() {
+	s.ns.srv.wg.Add(1)
+	go s.runDispatcher()
+}
+
+func (s *Socket) runDispatcher() {
+	defer s.ns.srv.wg.Done()
+	s.dispatchLoop()
 }
 
 func (s *Socket) dispatchLoop() {
@@ -102,7 +113,7 @@ func (s *Socket) enqueueFinal(run func()) {
 	q.tasks = append(q.tasks, task{run: run})
 	if !q.running {
 		q.running = true
-		s.ns.srv.wg.Go(s.dispatchLoop)
+		s.startDispatcher()
 	}
 }
 
