@@ -102,8 +102,13 @@ func (s *Session) takeForPollLocked() (batch []*Message, closing bool) {
 		return []*Message{s.pollFinal}, false
 	case s.transport != TransportPolling:
 		return []*Message{msgNoop}, false // upgraded while this GET waited
+	case s.state == stateClosing && len(s.queue) > 0:
+		// What is queued goes first; the close packet follows in the next
+		// answer, as in Node (clients act on a close packet at once but on
+		// messages a tick later, so bundling reorders them).
+		return s.takeQueueLocked(), false
 	case s.state == stateClosing:
-		return append(s.takeQueueLocked(), msgClose), true
+		return []*Message{msgClose}, true
 	case len(s.queue) > 0:
 		return s.takeQueueLocked(), false
 	case s.upgrading:

@@ -157,10 +157,14 @@ func TestShutdown_IdlePollingClientCollectsClosePacket(t *testing.T) {
 	res := recv(t, f.pendingGET, "pending GET")
 	assert.Equal(t, "1", res.body)
 
-	// The idle client polls again.
+	// The idle client polls again: its queued packet, then (next poll,
+	// as in Node) the close packet.
 	res = f.idleC.get(pollQuery(f.idleSID))
 	assert.Equal(t, http.StatusOK, res.status)
-	assert.Equal(t, "4bye\x1e1", res.body, "queued packet, then the close packet")
+	assert.Equal(t, "4bye", res.body, "queued packet first")
+	res = f.idleC.get(pollQuery(f.idleSID))
+	assert.Equal(t, http.StatusOK, res.status)
+	assert.Equal(t, "1", res.body, "then the close packet, on its own")
 
 	err := recv(t, done, "Shutdown")
 	assert.NoError(t, err, "every client collected its close: no need to wait for ctx")
