@@ -49,8 +49,9 @@ type Adapter interface {
 	// happens; an error reports a failure to reach the other servers.
 	Broadcast(p *parser.Packet, opts BroadcastOptions) error
 	// BroadcastWithAck is Broadcast for a packet whose ack id is set: it
-	// calls onCount with the number of sockets reached, once per server,
-	// and onAck with every ACK packet received, until ctx is done.
+	// calls onCount with the number of sockets reached, once per server
+	// (once in all with opts.Flags.Local), and onAck with every ACK packet
+	// received, until ctx is done.
 	BroadcastWithAck(ctx context.Context, p *parser.Packet, opts BroadcastOptions, onCount func(n int), onAck func(ack *parser.Packet)) error
 
 	// FetchSockets returns the sockets matched by opts on every server.
@@ -197,7 +198,9 @@ type Response struct {
 
 // Sentinel errors.
 var (
-	// ErrClosed is returned by an adapter that has been closed.
+	// ErrClosed may be returned by an adapter that has been closed (a
+	// cluster adapter can no longer reach its peers). The memory adapter
+	// returns nil: after Close it simply has no socket left.
 	ErrClosed = errors.New("adapter: closed")
 )
 

@@ -140,9 +140,12 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 	if err := b.ns.adapter.BroadcastWithAck(ctx, p, b.options(), onCount, onAck); err != nil {
 		return nil, err
 	}
-	servers, err := b.ns.adapter.ServerCount(ctx)
-	if err != nil {
-		return nil, err
+	servers := 1 // a Local broadcast is counted by this server alone
+	if !b.flags.Local {
+		var err error
+		if servers, err = b.ns.adapter.ServerCount(ctx); err != nil {
+			return nil, err
+		}
 	}
 	mu.Lock()
 	expectedServers = servers

@@ -119,8 +119,6 @@ func newEvent(s *Socket, data jsontext.Value, attachments [][]byte) (*Event, err
 type AckResponse struct {
 	args        []jsontext.Value
 	attachments [][]byte
-	// SocketID is the id of the socket that answered, when known.
-	SocketID string
 }
 
 func newAckResponse(data jsontext.Value, attachments [][]byte) (*AckResponse, error) {

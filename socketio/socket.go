@@ -149,10 +149,13 @@ func (s *Socket) SetData(v any) {
 // Join adds the socket to rooms. It does nothing once the socket has
 // disconnected.
 func (s *Socket) Join(rooms ...string) {
+	// The check and the add happen under s.mu, which onClose takes to
+	// mark the socket closing: a Join racing with the disconnect either
+	// lands before the cleanup (which then removes it) or not at all.
+	// (The adapter never calls into a socket while holding its lock.)
 	s.mu.Lock()
-	gone := s.closing
-	s.mu.Unlock()
-	if gone || len(rooms) == 0 {
+	defer s.mu.Unlock()
+	if s.closing || len(rooms) == 0 {
 		return
 	}
 	s.ns.adapter.AddAll(s, rooms...)

@@ -188,18 +188,27 @@ func (a *Adapter) targets(opts adapter.BroadcastOptions) *[]adapter.LocalSocket 
 			}
 		}
 	default:
-		seen := make(map[string]struct{})
-		for _, room := range opts.Rooms {
+		// A socket in several of the rooms is taken from the first one
+		// only; no per-call set, so the cost stays flat in recipients.
+		for i, room := range opts.Rooms {
 			for id := range a.rooms[room] {
-				if _, dup := seen[id]; dup || excluded(id) {
+				if a.inAnyLocked(opts.Rooms[:i], id) || excluded(id) {
 					continue
 				}
-				seen[id] = struct{}{}
 				*out = append(*out, a.sockets[id])
 			}
 		}
 	}
 	return out
+}
+
+func (a *Adapter) inAnyLocked(rooms []string, id string) bool {
+	for _, r := range rooms {
+		if _, in := a.rooms[r][id]; in {
+			return true
+		}
+	}
+	return false
 }
 
 // Broadcast implements [adapter.Adapter]: the packet is encoded once, and
