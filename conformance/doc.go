@@ -12,16 +12,63 @@
 //	websocket  transports ["websocket"]
 //	upgrade    transports ["polling", "websocket"]: the client must upgrade
 //
+// # Engine.IO scenarios
+//
+// engineio_test.go runs engine.io-client against an engineio.Server: text
+// and binary echo, large messages, server pushes, and closes from either
+// side (scripts/engineio_client.cjs).
+//
+// # Socket.IO scenarios
+//
+// socketio_test.go runs socket.io-client against a socketio.Server
+// (scripts/socketio_client.cjs). Each test gives the server its handlers;
+// the script opens one or more Managers (one Engine.IO connection each,
+// several sockets on one when it multiplexes namespaces), names every
+// socket in its auth payload so that the server can tell them apart, and
+// triggers the server's actions with events, waiting for their effects
+// rather than for time to pass. Every scenario, in every mode:
+//
+//	Namespaces           "/" and "/custom" multiplexed on one connection
+//	DynamicNamespaces    srv.OfRegexp children; "Invalid namespace" otherwise
+//	AuthAndMiddleware    Handshake().Auth and Query; middleware refusing with
+//	                     a *ConnectError (err.message, err.data) or an error
+//	JSONTypes            every JSON type both ways, Go values to JS, and a
+//	                     non-ASCII event name
+//	Binary               Buffers at any depth, nine in one event, 1 MiB,
+//	                     empty, both ways
+//	Acks                 ev.Ack and s.EmitWithAck, JSON and binary, empty
+//	AckTimeouts          socket.timeout().emitWithAck and s.Timeout() that
+//	                     are never answered; a late ack is ignored
+//	Broadcast            To, Except, several rooms, sender excluded, socket
+//	                     id rooms, four clients
+//	Volatile             a volatile emit reaches an idle client
+//	DisconnectReasons    socket.disconnect(), Disconnect(false),
+//	                     Disconnect(true): reasons on both sides
+//	Reconnection         Conn().Close(): the client reconnects by itself
+//	CatchAll             OnAny / OnAnyOutgoing and onAny / onAnyOutgoing
+//	FetchSockets         ids, rooms and auth of srv.FetchSockets
+//	SocketsJoinLeave     SocketsJoin, In(id).SocketsLeave, SocketsLeave
+//	DisconnectSockets    DisconnectSockets(false) on every client
+//	BroadcastWithAcks    Timeout(2s).EmitWithAck to five clients
+//	ConnectTimeout       a connection that joins no namespace is closed
+//
+// Besides each scenario's own checks, every run checks that client and
+// server agree on every socket (id, namespace, Engine.IO session), the
+// transports on both sides (with upgrades: every connection upgrades and
+// ends on WebSocket), the disconnect reasons, and that no handler failed.
+//
 // # Setup
 //
-// The clients are npm packages pinned exactly in package.json and
-// package-lock.json. Install them once, and again whenever the lockfile
+// The clients, engine.io-client and socket.io-client, are npm packages
+// pinned exactly in package.json and package-lock.json (socket.io-client
+// runs on the same pinned engine.io-client; TestNodeClients_Pinned checks
+// the pins). Install them once, and again whenever the lockfile
 // changes:
 //
 //	npm ci --prefix conformance
 //	go test -race ./conformance/...
 //
-// Node.js 18 or newer must be on PATH. When node or the packages are missing,
+// Node.js 20 or newer must be on PATH. When node or the packages are missing,
 // or the installed versions differ from the lockfile, the tests fail with a
 // message saying so; they never skip, so a CI run without Node cannot pass
 // silently. node_modules is not committed.
@@ -36,6 +83,8 @@
 //
 //	DEBUG='engine.io-client:*' node conformance/scripts/engineio_client.cjs \
 //		--url=http://127.0.0.1:8080 --transports='["polling","websocket"]' --scenario=text_echo
+//	DEBUG='socket.io-client:*' node conformance/scripts/socketio_client.cjs \
+//		--url=http://127.0.0.1:8080 --transports='["websocket"]' --scenario=acks
 //
 // The tests print the script's stderr and the server's debug log when they
 // fail. They leave no goroutines behind: TestMain runs leakcheck.Main and

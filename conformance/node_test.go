@@ -5,13 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/gosio/gosio/internal/leakcheck"
 )
@@ -33,51 +40,102 @@ const (
 
 // requireNode returns the path of node and fails t unless node is on PATH and
 // each npm package in pkgs is installed in node_modules at the version
-// package-lock.json pins. It never skips: a machine that cannot run the
+// package-lock.json pins, once: a second copy in the lockfile (npm nests one
+// when a dependency needs another version, say socket.io-client wanting an
+// engine.io-client other than the one pinned) means some code would not run
+// the pinned version. It never skips: a machine that cannot run the
 // conformance tests must not pass them.
 func requireNode(t testing.TB, pkgs ...string) string {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Fatalf("conformance: node not found on PATH (%v): install Node.js 18 or newer, then %s", err, installHint)
+		t.Fatalf("conformance: node not found on PATH (%v): install Node.js 20 or newer, then %s", err, installHint)
 	}
-	var lock struct {
-		Packages map[string]struct {
-			Version string `json:"version"`
-		} `json:"packages"`
-	}
-	lockData, err := os.ReadFile("package-lock.json")
-	if err != nil {
-		t.Fatalf("conformance: %v", err)
-	}
-	if err := json.Unmarshal(lockData, &lock); err != nil {
-		t.Fatalf("conformance: package-lock.json: %v", err)
-	}
+	lock := readLock(t)
 	for _, pkg := range pkgs {
 		key := "node_modules/" + pkg
 		pinned, ok := lock.Packages[key]
 		if !ok {
 			t.Fatalf("conformance: package-lock.json does not pin %s; add it to package.json and run npm install in conformance/", pkg)
 		}
-		data, err := os.ReadFile(filepath.Join(key, "package.json"))
+		for other, p := range lock.Packages {
+			if other != key && strings.HasSuffix(other, "/"+key) {
+				t.Fatalf("conformance: package-lock.json holds a second %s, %s at %s, besides the pinned %s; align the pins in package.json and run npm install in conformance/",
+					pkg, p.Version, other, pinned.Version)
+			}
+		}
+		installed, err := installedVersion(pkg)
 		if errors.Is(err, os.ErrNotExist) {
 			t.Fatalf("conformance: npm package %s is not installed; %s", pkg, installHint)
 		}
 		if err != nil {
 			t.Fatalf("conformance: %v", err)
 		}
-		var installed struct {
-			Version string `json:"version"`
-		}
-		if err := json.Unmarshal(data, &installed); err != nil {
-			t.Fatalf("conformance: %s/package.json: %v", key, err)
-		}
-		if installed.Version != pinned.Version {
+		if installed != pinned.Version {
 			t.Fatalf("conformance: %s %s is installed but package-lock.json pins %s; %s",
-				pkg, installed.Version, pinned.Version, installHint)
+				pkg, installed, pinned.Version, installHint)
 		}
 	}
 	return node
+}
+
+// packageLock is the part of package-lock.json the tests read.
+type packageLock struct {
+	Packages map[string]struct {
+		Version      string            `json:"version"`
+		Dependencies map[string]string `json:"dependencies"`
+	} `json:"packages"`
+}
+
+func readLock(t testing.TB) *packageLock {
+	t.Helper()
+	data, err := os.ReadFile("package-lock.json")
+	if err != nil {
+		t.Fatalf("conformance: %v", err)
+	}
+	var lock packageLock
+	if err := json.Unmarshal(data, &lock); err != nil {
+		t.Fatalf("conformance: package-lock.json: %v", err)
+	}
+	return &lock
+}
+
+// installedVersion returns the version of the npm package pkg in
+// node_modules.
+func installedVersion(pkg string) (string, error) {
+	data, err := os.ReadFile(filepath.Join("node_modules", pkg, "package.json"))
+	if err != nil {
+		return "", err
+	}
+	var installed struct {
+		Version string `json:"version"`
+	}
+	if err := json.Unmarshal(data, &installed); err != nil {
+		return "", fmt.Errorf("node_modules/%s/package.json: %w", pkg, err)
+	}
+	return installed.Version, nil
+}
+
+// TestNodeClients_Pinned checks package.json against package-lock.json: each
+// client is pinned to an exact version (no range), the lockfile resolves that
+// very version, and node_modules holds it (requireNode).
+func TestNodeClients_Pinned(t *testing.T) {
+	data, err := os.ReadFile("package.json")
+	require.NoError(t, err)
+	var manifest struct {
+		Dependencies map[string]string `json:"dependencies"`
+	}
+	require.NoError(t, json.Unmarshal(data, &manifest), "package.json")
+	assert.Equal(t, []string{engineIOClient, socketIOClient}, slices.Sorted(maps.Keys(manifest.Dependencies)),
+		"package.json dependencies: the clients the conformance tests drive")
+	lock := readLock(t)
+	exact := regexp.MustCompile(`^\d+\.\d+\.\d+$`)
+	for pkg, want := range manifest.Dependencies {
+		assert.Regexpf(t, exact, want, "package.json must pin %s to an exact version", pkg)
+		assert.Equalf(t, want, lock.Packages["node_modules/"+pkg].Version, "package-lock.json must resolve %s to the version package.json pins", pkg)
+		assert.Equalf(t, want, lock.Packages[""].Dependencies[pkg], "package-lock.json's copy of package.json pins %s (stale lockfile?)", pkg)
+	}
+	requireNode(t, socketIOPackages...) // socket.io-client, its parser and engine.io-client
 }
 
 // nodeRun is the outcome of one script run.
