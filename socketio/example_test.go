@@ -96,3 +96,78 @@ func ExampleHandleAck() {
 	// Output:
 	// 437[{"joined":"go"}]
 }
+
+// Handlers registered on a namespace serve every socket of it.
+func ExampleNamespace_On() {
+	srv, _ := socketio.New(&socketio.Options{Logger: slog.New(slog.DiscardHandler)})
+	defer srv.Close()
+	admin := srv.Of("/admin")
+	admin.On("stats", func(ctx context.Context, ev *socketio.Event) error {
+		return ev.Ack(map[string]int{"sockets": len(admin.Sockets())})
+	})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	c := dialRaw("ws" + strings.TrimPrefix(ts.URL, "http") + "/socket.io/?EIO=4&transport=websocket")
+	defer c.Close()
+	_ = c.WriteMessage(websocket.TextMessage, []byte("40/admin,"))
+	read(c) // CONNECT answer
+	_ = c.WriteMessage(websocket.TextMessage, []byte(`42/admin,1["stats"]`))
+	fmt.Println(read(c))
+	// Output:
+	// 43/admin,1[{"sockets":1}]
+}
+
+// EmitWithAck waits for the client's answer, bounded by the context.
+func ExampleSocket_EmitWithAck() {
+	srv, _ := socketio.New(&socketio.Options{Logger: slog.New(slog.DiscardHandler)})
+	defer srv.Close()
+	answers := make(chan string, 1)
+	srv.OnConnection(func(ctx context.Context, s *socketio.Socket) error {
+		go func() {
+			ctx, cancel := context.WithTimeout(s.Context(), 5*time.Second)
+			defer cancel()
+			ack, err := s.EmitWithAck(ctx, "question", "ready?")
+			if err != nil {
+				answers <- err.Error()
+				return
+			}
+			var answer string
+			_ = ack.Scan(&answer)
+			answers <- answer
+		}()
+		return nil
+	})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	c := dialRaw("ws" + strings.TrimPrefix(ts.URL, "http") + "/socket.io/?EIO=4&transport=websocket")
+	defer c.Close()
+	fmt.Println("client got:", read(c))
+	_ = c.WriteMessage(websocket.TextMessage, []byte(`430["yes"]`))
+	fmt.Println("server got:", <-answers)
+	// Output:
+	// client got: 420["question","ready?"]
+	// server got: yes
+}
+
+// Shutdown disconnects every socket with "server shutting down".
+func ExampleServer_Shutdown() {
+	srv, _ := socketio.New(&socketio.Options{Logger: slog.New(slog.DiscardHandler)})
+	srv.OnDisconnect(func(s *socketio.Socket, reason socketio.Reason) { fmt.Println("disconnected:", reason) })
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	c := dialRaw("ws" + strings.TrimPrefix(ts.URL, "http") + "/socket.io/?EIO=4&transport=websocket")
+	defer c.Close()
+	go func() { // a client reads until the end, answering the close frame
+		for {
+			if _, _, err := c.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	fmt.Println("shutdown error:", srv.Shutdown(ctx))
+	// Output:
+	// disconnected: server shutting down
+	// shutdown error: <nil>
+}

@@ -134,3 +134,32 @@ func recv[T any](t testing.TB, ch <-chan T) T {
 }
 
 func mustRegexp(s string) *regexp.Regexp { return regexp.MustCompile(s) }
+
+// postFrames sends Socket.IO frames over the polling transport, in-process.
+func postFrames(t testing.TB, srv *Server, sid string, frames ...string) {
+	t.Helper()
+	body := ""
+	for i, f := range frames {
+		if i > 0 {
+			body += "\x1e"
+		}
+		body += "4" + f
+	}
+	req := httptest.NewRequest("POST", "/socket.io/?EIO=4&transport=polling&sid="+sid, strings.NewReader(body))
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, req)
+	require.Equal(t, 200, w.Code, w.Body.String())
+}
+
+// poll answers one polling GET, in-process.
+func poll(t testing.TB, srv *Server, sid, acceptEncoding string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest("GET", "/socket.io/?EIO=4&transport=polling&sid="+sid, nil)
+	if acceptEncoding != "" {
+		req.Header.Set("Accept-Encoding", acceptEncoding)
+	}
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, req)
+	require.Equal(t, 200, w.Code, w.Body.String())
+	return w
+}
