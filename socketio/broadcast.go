@@ -62,7 +62,9 @@ func (b BroadcastOperator) options() adapter.BroadcastOptions {
 	return adapter.BroadcastOptions{Rooms: b.rooms, Except: b.except, Flags: b.flags}
 }
 
-func (b BroadcastOperator) packet(event string, args []any) (*parser.Packet, error) {
+// eventPacket builds the EVENT (or BINARY_EVENT) packet of an emit,
+// refusing reserved names; every emit path goes through it.
+func eventPacket(nsp, event string, args []any) (*parser.Packet, error) {
 	if parser.IsReserved(event) {
 		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
@@ -70,7 +72,7 @@ func (b BroadcastOperator) packet(event string, args []any) (*parser.Packet, err
 	if err != nil {
 		return nil, fmt.Errorf("socketio: emit %q: %w", event, err)
 	}
-	p := &parser.Packet{Type: parser.Event, Namespace: b.ns.name, Data: data, Attachments: atts}
+	p := &parser.Packet{Type: parser.Event, Namespace: nsp, Data: data, Attachments: atts}
 	if len(atts) > 0 {
 		p.Type = parser.BinaryEvent
 	}
@@ -80,7 +82,7 @@ func (b BroadcastOperator) packet(event string, args []any) (*parser.Packet, err
 // Emit sends an event to the selected sockets. The packet is encoded once
 // whatever the number of recipients; it never blocks on a slow client.
 func (b BroadcastOperator) Emit(event string, args ...any) error {
-	p, err := b.packet(event, args)
+	p, err := eventPacket(b.ns.name, event, args)
 	if err != nil {
 		return err
 	}
@@ -97,7 +99,7 @@ func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args .
 		ctx, cancel = context.WithTimeout(ctx, b.flags.Timeout)
 		defer cancel()
 	}
-	p, err := b.packet(event, args)
+	p, err := eventPacket(b.ns.name, event, args)
 	if err != nil {
 		return nil, err
 	}

@@ -150,7 +150,7 @@ func (ns *Namespace) connectSocket(s *Socket) {
 	mws := slices.Clone(ns.middlewares)
 	ns.mu.RUnlock()
 	for _, mw := range mws {
-		if err := runMiddleware(s, mw); err != nil {
+		if err := runRecovered(s, "middleware", mw); err != nil {
 			s.log.Debug("socketio: connection refused by middleware", "err", err)
 			ns.refuse(s, err)
 			return
@@ -178,27 +178,19 @@ func (ns *Namespace) connectSocket(s *Socket) {
 	handlers := slices.Clone(ns.onConnect)
 	ns.mu.RUnlock()
 	for _, fn := range handlers {
-		if err := runConnectHandler(s, fn); err != nil {
+		if err := runRecovered(s, "connection handler", fn); err != nil {
 			ns.srv.reportError(s, err)
 		}
 	}
 }
 
-func runMiddleware(s *Socket, fn func(context.Context, *Socket) error) (err error) {
+// runRecovered runs a middleware or connection handler, turning a panic
+// into an error (logged with what it was).
+func runRecovered(s *Socket, what string, fn func(context.Context, *Socket) error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("socketio: middleware panicked: %v", r)
-			s.log.Error("socketio: middleware panic", "panic", r)
-		}
-	}()
-	return fn(s.ctx, s)
-}
-
-func runConnectHandler(s *Socket, fn func(context.Context, *Socket) error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("socketio: connection handler panicked: %v", r)
-			s.log.Error("socketio: connection handler panic", "panic", r)
+			err = fmt.Errorf("socketio: %s panicked: %v", what, r)
+			s.log.Error("socketio: "+what+" panic", "panic", r)
 		}
 	}()
 	return fn(s.ctx, s)
@@ -324,28 +316,22 @@ func (ns *Namespace) DisconnectSockets(close bool) error {
 // ServerSideEmit sends an event to the namespace's OnServerEvent handlers
 // on the other servers.
 func (ns *Namespace) ServerSideEmit(event string, args ...any) error {
-	if parser.IsReserved(event) {
-		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
-	}
-	data, atts, err := parser.MarshalEvent(event, args)
+	p, err := eventPacket(ns.name, event, args)
 	if err != nil {
-		return fmt.Errorf("socketio: serverSideEmit %q: %w", event, err)
+		return err
 	}
-	return ns.adapter.ServerSideEmit(data, atts)
+	return ns.adapter.ServerSideEmit(p.Data, p.Attachments)
 }
 
 // ServerSideEmitWithAck is ServerSideEmit expecting one answer from each
 // other server, until ctx is done; then it returns what arrived with a
 // *PartialError. With no other server it returns at once, empty.
 func (ns *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]*AckResponse, error) {
-	if parser.IsReserved(event) {
-		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
-	}
-	data, atts, err := parser.MarshalEvent(event, args)
+	p, err := eventPacket(ns.name, event, args)
 	if err != nil {
-		return nil, fmt.Errorf("socketio: serverSideEmit %q: %w", event, err)
+		return nil, err
 	}
-	res, err := ns.adapter.ServerSideEmitWithAck(ctx, data, atts)
+	res, err := ns.adapter.ServerSideEmitWithAck(ctx, p.Data, p.Attachments)
 	out := make([]*AckResponse, 0, len(res))
 	for _, r := range res {
 		ar, derr := newAckResponse(r.Data, r.Attachments)

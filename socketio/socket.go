@@ -274,9 +274,6 @@ func (e Emitter) EmitWithAck(ctx context.Context, event string, args ...any) (*A
 }
 
 func (s *Socket) emit(event string, args []any, f adapter.Flags) error {
-	if parser.IsReserved(event) {
-		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
-	}
 	p, err := s.eventPacket(event, args)
 	if err != nil {
 		return err
@@ -284,23 +281,17 @@ func (s *Socket) emit(event string, args []any, f adapter.Flags) error {
 	return s.write(adapter.Encode(p, f.NoCompress), f)
 }
 
+// eventPacket is eventPacket for this socket, telling the outgoing
+// catch-all listeners.
 func (s *Socket) eventPacket(event string, args []any) (*parser.Packet, error) {
-	s.notifyOutgoing(event, args)
-	data, atts, err := parser.MarshalEvent(event, args)
-	if err != nil {
-		return nil, fmt.Errorf("socketio: emit %q: %w", event, err)
+	p, err := eventPacket(s.ns.name, event, args)
+	if err == nil {
+		s.notifyOutgoing(event, args)
 	}
-	p := &parser.Packet{Type: parser.Event, Namespace: s.ns.name, Data: data, Attachments: atts}
-	if len(atts) > 0 {
-		p.Type = parser.BinaryEvent
-	}
-	return p, nil
+	return p, err
 }
 
 func (s *Socket) emitWithAck(ctx context.Context, event string, args []any, f adapter.Flags) (*AckResponse, error) {
-	if parser.IsReserved(event) {
-		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
-	}
 	if f.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, f.Timeout)
