@@ -81,7 +81,7 @@ func (c *client) connect(name string, auth jsontext.Value) {
 	c.mu.Lock()
 	c.sockets[name] = s
 	c.mu.Unlock()
-	s.enqueue(task{run: func() { ns.connectSocket(s) }}, false, nil)
+	s.enqueue(task{run: func() { ns.connectSocket(s) }}, nil)
 }
 
 // connected stops the connect timer: the client joined a namespace.

@@ -35,21 +35,32 @@ const (
 	maxQueuedBytes = 4 << 20
 )
 
-// enqueue adds t and starts the dispatcher if needed. With wait, it blocks
-// while the queue is full, until there is room or stop is done; it reports
-// whether t was queued.
-func (s *Socket) enqueue(t task, wait bool, stop <-chan struct{}) bool {
+// enqueue adds t and starts the dispatcher if needed. With a non-nil
+// stop, it blocks while the queue is full, until there is room or stop is
+// done (the connection closed: a wedged handler must not pin the reader);
+// it reports whether t was queued.
+func (s *Socket) enqueue(t task, stop context.Context) bool {
 	q := &s.queue
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if wait {
-		for !q.closed && len(q.tasks) > 0 && (len(q.tasks) >= maxQueuedTasks || q.bytes+t.cost > maxQueuedBytes) {
-			select {
-			case <-stop:
-				return false
-			default:
+	if stop != nil {
+		full := func() bool {
+			return len(q.tasks) > 0 && (len(q.tasks) >= maxQueuedTasks || q.bytes+t.cost > maxQueuedBytes)
+		}
+		if !q.closed && full() {
+			// A cancelled context does not wake a sync.Cond by itself.
+			wake := context.AfterFunc(stop, func() {
+				q.mu.Lock()
+				q.space.Broadcast()
+				q.mu.Unlock()
+			})
+			defer wake()
+			for !q.closed && full() {
+				if stop.Err() != nil {
+					return false
+				}
+				q.space.Wait()
 			}
-			q.space.Wait()
 		}
 	}
 	if q.closed {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/gosio/gosio/engineio"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -185,4 +187,37 @@ func TestDynamicNamespaces_Bounded(t *testing.T) {
 	n := len(srv.nsps)
 	srv.mu.RUnlock()
 	assert.Equal(t, 1, n, "only the main namespace is left")
+}
+
+// A handler that never returns fills its socket's queue; the reader then
+// waits (backpressure), but the connection still closes when the client
+// stops answering pings, and the socket's disconnect runs once the
+// handler gives up on its context.
+func TestWedgedHandler_ConnectionStillCloses(t *testing.T) {
+	srv, url := newTestServer(t, &Options{Engine: engineio.Options{PingInterval: 200 * time.Millisecond, PingTimeout: 200 * time.Millisecond}})
+	started := make(chan struct{}, 1)
+	srv.On("wedge", func(ctx context.Context, ev *Event) error {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		<-ctx.Done() // stuck until the socket goes away
+		return nil
+	})
+	reasons := make(chan Reason, 1)
+	srv.OnDisconnect(func(s *Socket, r Reason) { reasons <- r })
+	c := dial(t, url)
+	c.connect("/")
+	c.send(`2["wedge"]`)
+	<-started
+	// Far more events than the queue holds; the server's reader blocks.
+	go func() {
+		for range maxQueuedTasks + 50 {
+			if c.conn.WriteMessage(1, []byte(`42["wedge"]`)) != nil {
+				return
+			}
+		}
+	}()
+	// The blocked reader reads no pong: ping timeout ends it all.
+	assert.Equal(t, ReasonPingTimeout, recv(t, reasons))
 }

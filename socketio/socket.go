@@ -434,7 +434,7 @@ func (s *Socket) onPacket(p *parser.Packet) {
 		for _, a := range p.Attachments {
 			cost += len(a)
 		}
-		s.enqueue(task{run: func() { s.dispatchEvent(ev) }, cost: cost}, true, s.client.conn.Context().Done())
+		s.enqueue(task{run: func() { s.dispatchEvent(ev) }, cost: cost}, s.client.conn.Context())
 	case parser.Ack, parser.BinaryAck:
 		s.mu.Lock()
 		fn := s.acks[p.ID]
