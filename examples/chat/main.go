@@ -1,0 +1,120 @@
+// Command chat serves a small multi-room chat: a Socket.IO server and a
+// web page that talks to it with the official socket.io-client, over
+// long-polling upgraded to WebSocket. Messages, typing indicators and
+// images (sent as binary attachments) go to everyone in the same room.
+//
+//	go run ./examples/chat -addr 127.0.0.1:3000
+//
+// The page loads the browser build of socket.io-client from
+// conformance/node_modules (installed by `make test` or
+// `npm ci --prefix conformance`), and from a public CDN when that is
+// missing.
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"flag"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/gosio/gosio/engineio"
+	"github.com/gosio/gosio/socketio"
+)
+
+//go:embed index.html
+var page embed.FS
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:3000", "listen address")
+	clientDir := flag.String("client-dir", "conformance/node_modules/socket.io-client/dist", "directory holding socket.io.min.js")
+	flag.Parse()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if err := run(*addr, *clientDir, logger); err != nil {
+		logger.Error("chat: exiting", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(addr, clientDir string, logger *slog.Logger) error {
+	srv, handler, err := newHandler(clientDir, logger)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Addr: addr, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ListenAndServe() }()
+	logger.Info("chat: listening", "url", "http://"+addr+"/")
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("chat: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		// Clients that did not take their leave in time (a polling client
+		// gone without a word) have been cut: worth a warning, not a
+		// failed exit.
+		logger.Warn("chat: clients cut at the shutdown deadline", "err", err)
+	}
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("chat: stopped")
+	return nil
+}
+
+// maxHTTPBufferSize lets a maxImageBytes image through: over long-polling
+// a binary attachment travels base64-encoded, 4/3 of its size. (The
+// default, 1 MB, would close the connection of anyone sending a larger
+// image.)
+const maxHTTPBufferSize = 4 << 20
+
+// newHandler returns the chat server and the HTTP handler serving it, the
+// page and the browser client.
+func newHandler(clientDir string, logger *slog.Logger) (*socketio.Server, http.Handler, error) {
+	srv, err := socketio.New(&socketio.Options{
+		Logger: logger,
+		Engine: engineio.Options{MaxHTTPBufferSize: maxHTTPBufferSize},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	newChat(srv, logger).register()
+
+	mux := http.NewServeMux()
+	mux.Handle(srv.Path(), srv)
+	mux.Handle("GET /{$}", http.FileServerFS(page))
+	for _, name := range []string{"socket.io.min.js", "socket.io.min.js.map"} {
+		mux.HandleFunc("GET /"+name, func(w http.ResponseWriter, r *http.Request) {
+			file := filepath.Join(clientDir, name)
+			if _, err := os.Stat(file); err != nil {
+				http.Redirect(w, r, cdnBase+name, http.StatusFound)
+				return
+			}
+			http.ServeFile(w, r, file)
+		})
+	}
+	return srv, mux, nil
+}
+
+// clientVersion is the socket.io-client version pinned in
+// conformance/package.json (the test checks they agree).
+const clientVersion = "4.8.4"
+
+// cdnBase is the fallback for the browser client and its source map.
+const (
+	cdnBase   = "https://cdn.jsdelivr.net/npm/socket.io-client@" + clientVersion + "/dist/"
+	cdnClient = cdnBase + "socket.io.min.js"
+)
