@@ -158,7 +158,9 @@ func (srv *Server) reportError(s *Socket, err error) {
 // Shutdown disconnects every socket with reason "server shutting down",
 // closes the adapters, shuts the Engine.IO server down (see
 // engineio.Server.Shutdown) and waits for the handlers still running,
-// until ctx is done.
+// until ctx is done. Each long-polling client must come back for its close
+// packet: one that has vanished keeps Shutdown waiting until ctx ends (then
+// it is cut and ctx's error returned), so give ctx a deadline.
 func (srv *Server) Shutdown(ctx context.Context) error {
 	nsps, ok := srv.markClosed()
 	if !ok {
