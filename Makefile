@@ -2,9 +2,9 @@
 GO ?= go
 NPM ?= npm
 
-.PHONY: test vet fmt-check conformance-deps unit fuzz-short bench chat
+.PHONY: test vet fmt-check conformance-deps browser-deps unit fuzz-short bench chat
 
-test: fmt-check vet conformance-deps
+test: fmt-check vet conformance-deps browser-deps
 	# Allocation-count tests skip under -race (sync.Pool drops items at
 	# random there); this pass runs them for real.
 	$(GO) test -count=1 -run 'Allocs' ./adapter/memory ./engineio/parser ./socketio/parser
@@ -24,6 +24,27 @@ conformance-deps:
 	@command -v $(NPM) >/dev/null || { echo "error: npm is required for the conformance tests"; exit 1; }
 	@if [ ! -f conformance/node_modules/.package-lock.json ] || [ conformance/package-lock.json -nt conformance/node_modules/.package-lock.json ]; then \
 		$(NPM) ci --prefix conformance --no-audit --no-fund; \
+	fi
+
+# The chat example's browser test (examples/chat/browser_test.go) drives
+# the system Chromium with playwright-core (pinned in conformance/, so
+# conformance-deps installs it; playwright's own browser downloads are
+# never used). Installed with apt when missing, with sudo unless root.
+# GOSIO_CHROMIUM points the test at another build; it must then exist.
+CHROMIUM ?= $(or $(GOSIO_CHROMIUM),/usr/bin/chromium)
+APT_GET ?= apt-get
+browser-deps:
+	@if [ -n "$(GOSIO_CHROMIUM)" ]; then \
+		[ -x "$(CHROMIUM)" ] || { echo "error: GOSIO_CHROMIUM=$(GOSIO_CHROMIUM) is not an executable"; exit 1; }; \
+	elif [ ! -x "$(CHROMIUM)" ]; then \
+		if [ "$$(id -u)" = 0 ]; then sudo=; \
+		elif command -v sudo >/dev/null; then sudo=sudo; \
+		else echo "error: $(CHROMIUM) is missing; installing it needs root: apt-get install -y chromium"; exit 1; fi; \
+		command -v $(firstword $(APT_GET)) >/dev/null || { echo "error: $(CHROMIUM) is missing and there is no apt-get: install Chromium, then set GOSIO_CHROMIUM"; exit 1; }; \
+		echo "browser-deps: installing chromium for examples/chat's browser test"; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive $(APT_GET) update && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y chromium || exit 1; \
+		[ -x "$(CHROMIUM)" ] || { echo "error: chromium installed but $(CHROMIUM) is still missing"; exit 1; }; \
 	fi
 
 unit:

@@ -116,6 +116,10 @@ func installedVersion(pkg string) (string, error) {
 	return installed.Version, nil
 }
 
+// playwrightCore drives Chromium in examples/chat/browser_test.go; it is
+// pinned here with the clients so that one npm ci installs everything.
+const playwrightCore = "playwright-core"
+
 // TestNodeClients_Pinned checks package.json against package-lock.json: each
 // client is pinned to an exact version (no range), the lockfile resolves that
 // very version, and node_modules holds it (requireNode).
@@ -126,8 +130,8 @@ func TestNodeClients_Pinned(t *testing.T) {
 		Dependencies map[string]string `json:"dependencies"`
 	}
 	require.NoError(t, json.Unmarshal(data, &manifest), "package.json")
-	assert.Equal(t, []string{engineIOClient, socketIOClient}, slices.Sorted(maps.Keys(manifest.Dependencies)),
-		"package.json dependencies: the clients the conformance tests drive")
+	assert.Equal(t, []string{engineIOClient, playwrightCore, socketIOClient}, slices.Sorted(maps.Keys(manifest.Dependencies)),
+		"package.json dependencies: the clients the conformance tests drive, and the browser driver of the chat example's test")
 	lock := readLock(t)
 	exact := regexp.MustCompile(`^\d+\.\d+\.\d+$`)
 	for pkg, want := range manifest.Dependencies {
@@ -136,6 +140,7 @@ func TestNodeClients_Pinned(t *testing.T) {
 		assert.Equalf(t, want, lock.Packages[""].Dependencies[pkg], "package-lock.json's copy of package.json pins %s (stale lockfile?)", pkg)
 	}
 	requireNode(t, socketIOPackages...) // socket.io-client, its parser and engine.io-client
+	requireNode(t, playwrightCore)      // examples/chat/browser_test.go
 }
 
 // nodeRun is the outcome of one script run.
