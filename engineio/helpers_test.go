@@ -75,22 +75,7 @@ type testServer struct {
 // nil. setup, if not nil, runs in the connection callback after recording.
 func newTestServer(t testing.TB, opts *Options, setup func(*Session)) *testServer {
 	t.Helper()
-	srv, err := New(opts)
-	require.NoError(t, err)
-	rec := newRecorder()
-	srv.OnConnection(func(s *Session) {
-		rec.attach(s)
-		if setup != nil {
-			setup(s)
-		}
-	})
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		_ = srv.Close()
-		ts.CloseClientConnections()
-		ts.Close()
-	})
-	return &testServer{Server: srv, ts: ts, rec: rec, url: ts.URL + srv.Path()}
+	return newTestServerHTTP(t, opts, setup, nil)
 }
 
 // client is a raw Engine.IO HTTP client, with its own connection pool.

@@ -53,17 +53,24 @@ func TestPolling_GETWaitsForData(t *testing.T) {
 }
 
 // waitPollPending waits until s holds a GET.
-func waitPollPending(t *testing.T, s *Session) {
+func waitPollPending(t testing.TB, s *Session) {
+	t.Helper()
+	waitSession(t, s, "polling GET", func(s *Session) bool { return s.pollActive })
+}
+
+// waitSession waits, within 5 s, until cond holds for s (called with s.mu
+// held). The server has no signal for these states, so it polls.
+func waitSession(t testing.TB, s *Session, what string, cond func(*Session) bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		s.mu.Lock()
-		active := s.pollActive
+		ok := cond(s)
 		s.mu.Unlock()
-		if active {
+		if ok {
 			return
 		}
-		require.True(t, time.Now().Before(deadline), "GET never arrived")
+		require.True(t, time.Now().Before(deadline), "%s never arrived", what)
 		time.Sleep(time.Millisecond)
 	}
 }
@@ -144,17 +151,7 @@ func waitPostActive(t *testing.T, _ *recorder, sid string, ts *testServer) {
 	t.Helper()
 	s := ts.Session(sid)
 	require.NotNil(t, s)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		s.mu.Lock()
-		active := s.postActive
-		s.mu.Unlock()
-		if active {
-			return
-		}
-		require.True(t, time.Now().Before(deadline), "POST never arrived")
-		time.Sleep(time.Millisecond)
-	}
+	waitSession(t, s, "polling POST", func(s *Session) bool { return s.postActive })
 }
 
 // A GET the client abandons closes the session ("poll connection closed

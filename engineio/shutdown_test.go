@@ -47,7 +47,7 @@ func newShutdownFixture(t *testing.T, opts *Options) *shutdownFixture {
 
 	f.pendingGET = make(chan response, 1)
 	go func() { f.pendingGET <- f.pendingC.get(pollQuery(f.pendingSID)) }()
-	awaitPollPending(t, f.pending)
+	waitPollPending(t, f.pending)
 	require.Equal(t, 3, f.ts.ClientsCount())
 	return f
 }

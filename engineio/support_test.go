@@ -139,23 +139,6 @@ func (c *client) fetch(method, rawURL string, hdr map[string]string) response {
 	return response{res.StatusCode, res.Header, string(b)}
 }
 
-// awaitPollPending waits until s holds a polling GET. The server has no
-// signal for it, so this polls the session's state, within 5 s.
-func awaitPollPending(t testing.TB, s *Session) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		s.mu.Lock()
-		active := s.pollActive
-		s.mu.Unlock()
-		if active {
-			return
-		}
-		require.True(t, time.Now().Before(deadline), "polling GET never arrived")
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // totalAlloc returns the bytes allocated by the process so far.
 func totalAlloc() uint64 {
 	var ms runtime.MemStats
