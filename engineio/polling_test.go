@@ -380,7 +380,9 @@ func TestSession_CloseSerialisedWithMessages(t *testing.T) {
 	var order []string
 	var mu sync.Mutex
 	note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
-	ts := newTestServer(t, fastOptions(), func(s *Session) {
+	// The message must arrive well before the ping timeout ends the
+	// session (1.5 s after the handshake).
+	ts := newTestServer(t, &Options{PingInterval: time.Second, PingTimeout: 500 * time.Millisecond}, func(s *Session) {
 		s.OnMessage(func([]byte, bool) {
 			note("message start")
 			close(inMessage)

@@ -95,9 +95,12 @@ func (f *shutdownFixture) expectCloses(t *testing.T, n int, reason Reason) {
 // WebSocket a close frame; the idle polling session, whose client never
 // comes back, is closed by the grace timer (PingInterval+PingTimeout).
 func TestShutdown_ClosesEverySession(t *testing.T) {
-	f := newShutdownFixture(t, fastOptions())
+	// Timers far from the test's own pace, so that no ping or ping
+	// timeout happens before Shutdown even on a loaded machine; the grace
+	// timer of the idle session is then PingInterval+PingTimeout = 3 s.
+	f := newShutdownFixture(t, &Options{PingInterval: 2 * time.Second, PingTimeout: time.Second})
 	require.NoError(t, f.wsSess.Send([]byte("last words")))
-	assert.Equal(t, "4last words", f.ws.mustRead())
+	assert.Equal(t, "4last words", f.ws.readSkippingPings())
 
 	// The WebSocket client reads, as real ones do, so it answers the
 	// server's close frame.

@@ -69,7 +69,7 @@ func TestUpgrade_NoopWhileUpgrading(t *testing.T) {
 // RELIABILITY row 12 (a): a probe that never completes closes only the
 // WebSocket; the polling session lives on.
 func TestUpgrade_Timeout(t *testing.T) {
-	ts := newTestServer(t, &Options{UpgradeTimeout: 100 * time.Millisecond}, echo)
+	ts := newTestServer(t, &Options{UpgradeTimeout: 500 * time.Millisecond}, echo)
 	c := ts.client(t)
 	sid := c.handshake()
 	s := ts.rec.session(t)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
@@ -139,7 +140,9 @@ func TestWebSocket_ServerClose(t *testing.T) {
 }
 
 func TestWebSocket_Heartbeat(t *testing.T) {
-	ts := newTestServer(t, fastOptions(), nil)
+	// A generous PingTimeout: the client must answer in time even on a
+	// loaded machine; the last ping is then left unanswered.
+	ts := newTestServer(t, &Options{PingInterval: 300 * time.Millisecond, PingTimeout: 2 * time.Second}, nil)
 	ws := ts.mustDialWS(t, "EIO=4&transport=websocket")
 	ws.mustRead()
 	for range 3 {

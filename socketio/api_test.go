@@ -112,7 +112,7 @@ func TestCatchAllRemoval(t *testing.T) {
 }
 
 func TestDisconnectReasons_FromEngine(t *testing.T) {
-	srv, url := newTestServer(t, &Options{Engine: engineio.Options{PingInterval: 100 * time.Millisecond, PingTimeout: 100 * time.Millisecond}})
+	srv, url := newTestServer(t, &Options{Engine: engineio.Options{PingInterval: 100 * time.Millisecond, PingTimeout: 300 * time.Millisecond}})
 	reasons := make(chan Reason, 2)
 	srv.OnDisconnect(func(s *Socket, r Reason) { reasons <- r })
 	c := dial(t, url)
