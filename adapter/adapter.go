@@ -16,9 +16,11 @@
 package adapter
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -76,10 +78,31 @@ type Adapter interface {
 	// this one included.
 	ServerCount(ctx context.Context) (int, error)
 
+	// PersistSession keeps a disconnected socket's session for connection
+	// state recovery, for the namespace's RecoveryWindow.
+	PersistSession(s *Session)
+	// RestoreSession returns the session pid with the packets broadcast
+	// to it after offset, and forgets it; nil (and no error) when it
+	// cannot be restored: unknown, expired, or offset no longer held.
+	RestoreSession(ctx context.Context, pid, offset string) (*Session, error)
+
 	// Close releases the adapter (Node's ADAPTER_CLOSE for cluster
 	// adapters). The namespace closes its adapter when the server shuts
 	// down.
 	Close() error
+}
+
+// Session is a disconnected socket kept for connection state recovery
+// (Node's SessionToPersist plus the missed packets).
+type Session struct {
+	// SID is the socket id, PID its private id (the client's proof).
+	SID, PID string
+	Rooms    []string
+	Data     any
+	// MissedPackets are the EVENT packets broadcast to the socket after
+	// the client's offset, in order, each with its offset as last
+	// argument (RestoreSession only).
+	MissedPackets []*parser.Packet
 }
 
 // Factory creates the adapter of a namespace.
@@ -94,6 +117,11 @@ type Namespace interface {
 	// serverSideEmit. reply is nil unless the sender expects an answer; it
 	// must be called at most once.
 	ServerSideEvent(data jsontext.Value, attachments [][]byte, reply func(data jsontext.Value, attachments [][]byte))
+	// RecoveryWindow returns how long a disconnected socket's session is
+	// kept for connection state recovery; 0 when recovery is off. When it
+	// is on, Broadcast appends an offset to every EVENT packet without ack
+	// id that is not volatile, and keeps the packet for the window.
+	RecoveryWindow() time.Duration
 }
 
 // LocalSocket is a socket connected to this server, as adapters see it;
@@ -144,6 +172,23 @@ type BroadcastOptions struct {
 type Encoded struct {
 	Packet   *parser.Packet
 	Messages []*engineio.Message
+}
+
+// WithOffset returns a copy of the EVENT packet p with offset appended
+// as its last argument (Node's connection state recovery). p.Data must be
+// a JSON array.
+func WithOffset(p *parser.Packet, offset string) *parser.Packet {
+	data := bytes.TrimRight(p.Data, " \t\r\n")
+	out := make([]byte, 0, len(data)+len(offset)+4)
+	out = append(out, data[:len(data)-1]...)
+	if len(data) > 2 { // not "[]"
+		out = append(out, ',')
+	}
+	out = strconv.AppendQuote(out, offset) // offsets are plain ASCII
+	out = append(out, ']')
+	q := *p
+	q.Data = out
+	return &q
 }
 
 // Encode encodes p for delivery. Messages are marked uncompressed when

@@ -2,6 +2,8 @@ package socketio
 
 import (
 	"log/slog"
+
+	json "github.com/go-json-experiment/json"
 	"sync"
 	"time"
 
@@ -78,10 +80,44 @@ func (c *client) connect(name string, auth jsontext.Value) {
 		return
 	}
 	s := newSocket(ns, c, auth)
+	if c.srv.cfg.recoveryWindow > 0 {
+		s.pid = newSocketID()
+		c.recover(s, auth)
+	}
 	c.mu.Lock()
 	c.sockets[name] = s
 	c.mu.Unlock()
 	s.enqueue(task{run: func() { ns.connectSocket(s) }}, nil)
+}
+
+// recover restores s from the session the client names in its CONNECT
+// payload ({"pid","offset"}), if the adapter still has it: same id, pid,
+// rooms and data, and the missed packets are sent before the CONNECT
+// answer, as Node does.
+func (c *client) recover(s *Socket, auth jsontext.Value) {
+	var proof struct {
+		PID    string `json:"pid"`
+		Offset string `json:"offset"`
+	}
+	if len(auth) == 0 || json.Unmarshal(auth, &proof) != nil || proof.PID == "" || proof.Offset == "" {
+		return
+	}
+	session, err := s.ns.adapter.RestoreSession(c.conn.Context(), proof.PID, proof.Offset)
+	if err != nil {
+		c.log.Warn("socketio: session restore failed", "err", err)
+		return
+	}
+	if session == nil {
+		return
+	}
+	s.id, s.pid, s.recovered = session.SID, session.PID, true
+	s.log = c.log.With("nsp", s.ns.name, "socket_id", s.id)
+	s.data = session.Data
+	s.ns.adapter.AddAll(s, session.Rooms...)
+	for _, p := range session.MissedPackets {
+		_ = c.write(adapter.Encode(p, false), adapter.Flags{})
+	}
+	c.log.Debug("socketio: session recovered", "socket_id", s.id, "missed", len(session.MissedPackets))
 }
 
 // connected stops the connect timer: the client joined a namespace.

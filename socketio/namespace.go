@@ -60,6 +60,10 @@ func newNamespace(srv *Server, name string) (*Namespace, error) {
 // Name returns the namespace's name ("/" for the main namespace).
 func (ns *Namespace) Name() string { return ns.name }
 
+// RecoveryWindow implements [adapter.Namespace]: how long sessions are
+// kept for connection state recovery, 0 when it is off.
+func (ns *Namespace) RecoveryWindow() time.Duration { return ns.srv.cfg.recoveryWindow }
+
 // Adapter returns the namespace's adapter.
 func (ns *Namespace) Adapter() adapter.Adapter { return ns.adapter }
 
@@ -149,6 +153,9 @@ func (ns *Namespace) connectSocket(s *Socket) {
 	ns.mu.RLock()
 	mws := slices.Clone(ns.middlewares)
 	ns.mu.RUnlock()
+	if s.recovered && ns.srv.cfg.skipMiddleware {
+		mws = nil
+	}
 	for _, mw := range mws {
 		if err := runRecovered(s, "middleware", mw); err != nil {
 			s.log.Debug("socketio: connection refused by middleware", "err", err)
@@ -170,7 +177,8 @@ func (ns *Namespace) connectSocket(s *Socket) {
 	s.client.connected()
 	connect, _ := json.Marshal(struct {
 		SID string `json:"sid"`
-	}{s.id})
+		PID string `json:"pid,omitempty"`
+	}{s.id, s.pid})
 	s.client.writePacket(&parser.Packet{Type: parser.Connect, Namespace: ns.name, Data: connect})
 	s.log.Debug("socketio: socket connected")
 

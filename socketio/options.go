@@ -27,6 +27,11 @@ type Options struct {
 	// MaxAttachments bounds the binary attachments of one packet. Default
 	// 10 (socket.io-parser 4.2.6).
 	MaxAttachments int
+	// ConnectionStateRecovery, if set, lets a client that lost its
+	// connection come back with the same socket id, rooms and data, and
+	// receive the events it missed (Node's connectionStateRecovery).
+	// Default off.
+	ConnectionStateRecovery *RecoveryOptions
 	// OnError, if set, receives the errors that handlers and socket
 	// middleware return, and recovered handler panics. By default they
 	// are logged.
@@ -35,7 +40,29 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-const defaultConnectTimeout = 45 * time.Second
+// RecoveryOptions configures connection state recovery.
+//
+// While a disconnected socket's session is kept, the adapter keeps every
+// event broadcast (socket emits included) without ack and not volatile,
+// each tagged with an offset appended as its last argument, as Node does;
+// the memory adapter keeps them for MaxDisconnectionDuration and at most
+// memory.MaxStoredPackets of them. A client that comes back in time with
+// a known offset gets its socket back (same id, rooms and data,
+// [Socket.Recovered] true) and the missed events, in order, before the
+// CONNECT answer; otherwise it starts a new session.
+type RecoveryOptions struct {
+	// MaxDisconnectionDuration is how long sessions and packets are kept.
+	// Default 2 minutes.
+	MaxDisconnectionDuration time.Duration
+	// SkipMiddlewares skips the connection middleware for a recovered
+	// socket. Default true.
+	SkipMiddlewares *bool
+}
+
+const (
+	defaultConnectTimeout           = 45 * time.Second
+	defaultMaxDisconnectionDuration = 2 * time.Minute
+)
 
 type config struct {
 	connectTimeout time.Duration
@@ -44,6 +71,8 @@ type config struct {
 	maxAttachments int
 	onError        func(*Socket, error)
 	logger         *slog.Logger
+	recoveryWindow time.Duration // 0: recovery off
+	skipMiddleware bool          // for recovered sockets
 }
 
 func newConfig(o *Options, defaultAdapter adapter.Factory) (*config, engineio.Options, error) {
@@ -63,6 +92,16 @@ func newConfig(o *Options, defaultAdapter adapter.Factory) (*config, engineio.Op
 		maxAttachments: o.MaxAttachments,
 		onError:        o.OnError,
 		logger:         o.Logger,
+	}
+	if r := o.ConnectionStateRecovery; r != nil {
+		if r.MaxDisconnectionDuration < 0 {
+			return nil, engineio.Options{}, fmt.Errorf("socketio: invalid options: ConnectionStateRecovery.MaxDisconnectionDuration is negative (%v)", r.MaxDisconnectionDuration)
+		}
+		c.recoveryWindow = r.MaxDisconnectionDuration
+		if c.recoveryWindow == 0 {
+			c.recoveryWindow = defaultMaxDisconnectionDuration
+		}
+		c.skipMiddleware = r.SkipMiddlewares == nil || *r.SkipMiddlewares
 	}
 	if c.connectTimeout == 0 {
 		c.connectTimeout = defaultConnectTimeout

@@ -32,6 +32,8 @@ type Handshake = adapter.Handshake
 // a time, in order, on a goroutine of their own.
 type Socket struct {
 	id        string
+	pid       string // private id, for connection state recovery
+	recovered bool
 	ns        *Namespace
 	client    *client
 	handshake Handshake
@@ -104,6 +106,11 @@ func buildHandshake(conn *engineio.Session, auth jsontext.Value) Handshake {
 
 // ID returns the socket id: 20 URL-safe characters, random.
 func (s *Socket) ID() string { return s.id }
+
+// Recovered reports whether the socket was restored by connection state
+// recovery: same id, rooms and data as before the client lost its
+// connection, and the events it missed were replayed.
+func (s *Socket) Recovered() bool { return s.recovered }
 
 // Namespace returns the socket's namespace.
 func (s *Socket) Namespace() *Namespace { return s.ns }
@@ -278,6 +285,14 @@ func (s *Socket) emit(event string, args []any, f adapter.Flags) error {
 	if err != nil {
 		return err
 	}
+	if s.pid != "" && !f.Volatile {
+		// With recovery, a socket's own events go through the adapter
+		// (to its own room) so that they get an offset and are kept.
+		if !s.Connected() {
+			return ErrDisconnected
+		}
+		return s.ns.adapter.Broadcast(p, adapter.BroadcastOptions{Rooms: []string{s.id}, Flags: f})
+	}
 	return s.write(adapter.Encode(p, f.NoCompress), f)
 }
 
@@ -349,7 +364,10 @@ func (s *Socket) pendingAcks() int {
 // write queues an encoded packet on the connection.
 func (s *Socket) write(enc *adapter.Encoded, f adapter.Flags) error {
 	s.mu.Lock()
-	gone := s.closing || !s.connected
+	// A recovered socket receives from the moment it is restored: what
+	// arrives before the CONNECT answer is buffered by the client, as
+	// with Node.
+	gone := s.closing || !s.connected && !s.recovered
 	s.mu.Unlock()
 	if gone {
 		return ErrDisconnected
@@ -511,7 +529,13 @@ func (s *Socket) onClose(reason Reason) {
 				fn(s, reason)
 			}
 		}
+		rooms := s.Rooms()
 		s.ns.adapter.DelAll(s.id)
+		// Persisted only after the cleanup: a restored socket reuses the
+		// id, and must not lose its rooms to this cleanup.
+		if wasConnected && s.pid != "" && recoverableReasons[reason] {
+			s.ns.adapter.PersistSession(&adapter.Session{SID: s.id, PID: s.pid, Rooms: rooms, Data: s.Data()})
+		}
 		s.mu.Lock()
 		s.connected = false
 		after := slices.Clone(s.onDisconnect)
@@ -526,6 +550,17 @@ func (s *Socket) onClose(reason Reason) {
 		}
 		s.log.Debug("socketio: socket disconnected", "reason", string(reason))
 	})
+}
+
+// recoverableReasons are the disconnect reasons after which a session is
+// kept for recovery (Node's RECOVERABLE_DISCONNECT_REASONS).
+var recoverableReasons = map[Reason]bool{
+	ReasonTransportError:     true,
+	ReasonTransportClose:     true,
+	ReasonForcedClose:        true,
+	ReasonPingTimeout:        true,
+	ReasonServerShuttingDown: true,
+	ReasonForcedServerClose:  true,
 }
 
 func mustNotBeReserved(event string) {

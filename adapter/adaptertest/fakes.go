@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -241,6 +242,9 @@ type ReplyFunc func(data jsontext.Value, attachments [][]byte) (jsontext.Value, 
 type Namespace struct {
 	name  string
 	reply ReplyFunc
+	// Window is what RecoveryWindow returns: 0 (recovery off) unless set
+	// before the adapter is created.
+	Window time.Duration
 
 	mu     sync.Mutex
 	events []ServerEvent
@@ -265,6 +269,9 @@ func NewNamespace(name string, reply ReplyFunc) *Namespace {
 
 // Name implements [adapter.Namespace].
 func (n *Namespace) Name() string { return n.name }
+
+// RecoveryWindow implements [adapter.Namespace].
+func (n *Namespace) RecoveryWindow() time.Duration { return n.Window }
 
 // ServerSideEvent implements [adapter.Namespace]: it records the event and
 // answers at once if both the sender and the namespace's ReplyFunc want it.

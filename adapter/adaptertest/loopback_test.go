@@ -309,3 +309,12 @@ func (nd *node) Close() error {
 	})
 	return nil
 }
+
+// PersistSession keeps sessions on this node only (the loopback cluster
+// does not share them).
+func (nd *node) PersistSession(s *adapter.Session) { nd.local.PersistSession(s) }
+
+// RestoreSession looks on this node only.
+func (nd *node) RestoreSession(ctx context.Context, pid, offset string) (*adapter.Session, error) {
+	return nd.local.RestoreSession(ctx, pid, offset)
+}

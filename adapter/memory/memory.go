@@ -7,6 +7,10 @@
 // while sockets queue packets, and sockets may join, leave or disconnect
 // from inside a delivery.
 //
+// With connection state recovery on (the namespace's RecoveryWindow), it
+// also keeps the sessions of disconnected sockets and the broadcast
+// packets of the window (at most MaxStoredPackets) to replay them.
+//
 // With a single server, cluster operations are immediate: serverSideEmit
 // reaches nobody, ServerSideEmitWithAck returns no answer and ServerCount
 // is 1.
@@ -32,6 +36,9 @@ type Adapter struct {
 	sids    map[string]map[string]struct{} // socket id → rooms
 	sockets map[string]adapter.LocalSocket
 	closed  bool
+
+	recMu sync.Mutex
+	rec   *recoveryStore // nil when connection state recovery is off
 }
 
 var _ adapter.Adapter = (*Adapter)(nil)
@@ -44,12 +51,16 @@ func New(ns adapter.Namespace) (adapter.Adapter, error) {
 
 // NewAdapter returns the memory adapter of ns, as its concrete type.
 func NewAdapter(ns adapter.Namespace) *Adapter {
-	return &Adapter{
+	a := &Adapter{
 		ns:      ns,
 		rooms:   make(map[string]map[string]struct{}),
 		sids:    make(map[string]map[string]struct{}),
 		sockets: make(map[string]adapter.LocalSocket),
 	}
+	if w := ns.RecoveryWindow(); w > 0 {
+		a.rec = newRecoveryStore(w)
+	}
+	return a
 }
 
 // AddAll implements [adapter.Adapter].
@@ -214,6 +225,9 @@ func (a *Adapter) inAnyLocked(rooms []string, id string) bool {
 // Broadcast implements [adapter.Adapter]: the packet is encoded once, and
 // only if some socket is to receive it.
 func (a *Adapter) Broadcast(p *parser.Packet, opts adapter.BroadcastOptions) error {
+	if a.rec != nil && recoverable(p, opts) {
+		p = a.store(p, opts) // kept, even with no recipient now: one may come back
+	}
 	targets := a.targets(opts)
 	defer putTargets(targets)
 	if len(*targets) == 0 {
