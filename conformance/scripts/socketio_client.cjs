@@ -566,6 +566,39 @@ const scenarios = {
     await closeAll();
   },
 
+  // Connection state recovery: the server cuts the connection after "ready"
+  // and broadcasts while the client is away; the client reconnects on its
+  // own with {pid, offset}. The same script serves the expired case; the Go
+  // test decides what must have happened. Event arguments are recorded
+  // exactly (with the offset the server appends); states snapshots the
+  // socket at each connect, disconnect and event.
+  async recovery() {
+    const m = manager("m0", { reconnectionDelay: 50, reconnectionDelayMax: 100, randomizationFactor: 0 });
+    const c = socket(m, "/", "c0");
+    obs.states = [];
+    const snap = (when) =>
+      obs.states.push({
+        when,
+        id: c.s.id === undefined ? null : c.s.id,
+        connected: c.s.connected,
+        recovered: encode(c.s.recovered),
+        pid: c.s._pid === undefined ? null : c.s._pid,
+        lastOffset: c.s._lastOffset === undefined ? null : c.s._lastOffset,
+      });
+    c.s.on("connect", () => snap("connect"));
+    c.s.on("disconnect", () => snap("disconnect"));
+    c.s.onAny((event) => snap(`event: ${event}`));
+    await connected(c);
+    await upgraded(m);
+    c.s.emit("ready");
+    await until("the second connection", () => c.rec.connections.length >= 2 && c.s.connected);
+    await upgraded(m);
+    obs.whoami = encode(await emitWithAck(c, "whoami"));
+    await received(c, "after");
+    snap("end");
+    await closeAll();
+  },
+
   // onAny / onAnyOutgoing on both sides.
   async catch_all() {
     const [c] = await clients(1);
