@@ -7,13 +7,19 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/gosio/gosio/socketio"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -114,6 +120,25 @@ type browserRun struct {
 		Notice  string `json:"notice"`
 		Members string `json:"members"`
 	} `json:"left"`
+	Recovery struct {
+		Cut struct {
+			ID     string `json:"id"`
+			Reason string `json:"reason"`
+		} `json:"cut"`
+		Before, After struct {
+			Connects  string `json:"connects"`
+			SID       string `json:"sid"`
+			Recovered string `json:"recovered"`
+		}
+		ConnectsAfterSends     int      `json:"connectsAfterSends"`
+		BobTransportAfterSends string   `json:"bobTransportAfterSends"`
+		BobMessages            []string `json:"bobMessages"`
+		AliceMessages          []string `json:"aliceMessages"`
+		BobNotices             []string `json:"bobNotices"`
+		BobMembers             string   `json:"bobMembers"`
+		AliceMembers           string   `json:"aliceMembers"`
+		AliceNotices           []string `json:"aliceNotices"`
+	} `json:"recovery"`
 	AliceLog  []string `json:"aliceLog"`
 	ElapsedMs int      `json:"elapsedMs"`
 }
@@ -129,13 +154,19 @@ type shownImage struct {
 
 // TestBrowser runs the chat page in two tabs of a real headless Chromium
 // (examples/chat/browsertest/chat_browser.cjs, with playwright-core):
-// join, chat, typing indicator, an image, leaving.
+// join, chat, typing indicator, an image, a connection cut by the server
+// and recovered (connection state recovery), leaving.
 func TestBrowser(t *testing.T) {
 	node, clientDir := requireBrowser(t)
 
 	srv, h, err := newHandler(clientDir, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	ts := httptest.NewUnstartedServer(h)
+	cuts := newCutter(srv)
+	mux := http.NewServeMux()
+	mux.Handle("/", cuts.gate(h))
+	mux.HandleFunc("POST /test/cut", cuts.serveHTTP)        // test only
+	mux.HandleFunc("POST /test/release", cuts.serveRelease) // test only
+	ts := httptest.NewUnstartedServer(mux)
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	require.NoError(t, err)
 	_ = ts.Listener.Close()
@@ -203,6 +234,31 @@ func TestBrowser(t *testing.T) {
 		assert.Equalf(t, shownImage{NaturalWidth: 48, NaturalHeight: 32, Scheme: "blob:", Alt: "flag.png", From: "bob: "}, img, "image in %s's tab", who)
 	}
 
+	// Connection state recovery, as bob's tab saw it.
+	rec := run.Recovery
+	t.Logf("recovery: cut %s (%s); bob's transport while alice sent: %q; bob's tab after: %+v; server saw: %v",
+		rec.Cut.ID, rec.Cut.Reason, rec.BobTransportAfterSends, rec.After, cuts.connections())
+	require.NotEmpty(t, rec.Before.SID)
+	assert.Equal(t, rec.Before.SID, rec.Cut.ID, "the endpoint cut bob's socket")
+	assert.Equal(t, "forced close", rec.Cut.Reason, "the server-side disconnect reason")
+	assert.Equal(t, "1", rec.Before.Connects)
+	assert.Equal(t, "false", rec.Before.Recovered)
+	assert.Equal(t, 1, rec.ConnectsAfterSends, "bob had not reconnected while alice sent m1 to m3 (transport: %s)", rec.BobTransportAfterSends)
+	assert.Equal(t, "2", rec.After.Connects)
+	assert.Equal(t, "true", rec.After.Recovered, "socket.recovered")
+	assert.Equal(t, rec.Before.SID, rec.After.SID, "bob's socket id")
+	assert.Equal(t, []string{"m1", "m2", "m3"}, rec.BobMessages, "bob's tab: each missed message once, in order")
+	assert.Equal(t, []string{"m1", "m2", "m3"}, rec.AliceMessages)
+	assert.Equal(t, []string{"you joined #go", "disconnected: transport close", "reconnected"}, rec.BobNotices,
+		"bob's tab: no second join, and not told that he left")
+	assert.Equal(t, "in #go: alice, bob", rec.BobMembers)
+	assert.Equal(t, "in #go: alice, bob", rec.AliceMembers)
+	assert.Equal(t, []string{"bob joined", "bob left", "bob joined"}, rec.AliceNotices, "alice sees bob go and come back")
+	// As the server saw it: bob's first connection, then his recovered
+	// one, same id (alice's, not recovered, aside).
+	assert.Equal(t, []connection{{rec.Before.SID, false}, {rec.Before.SID, true}}, cuts.connectionsOf(rec.Before.SID))
+	assert.Len(t, cuts.connections(), 3, "alice once, bob twice: %v", cuts.connections())
+
 	assert.Equal(t, "bob left", run.Left.Notice)
 	assert.Equal(t, "in #go: alice", run.Left.Members)
 	if assert.NotEmpty(t, run.AliceLog) {
@@ -214,4 +270,118 @@ func TestBrowser(t *testing.T) {
 	require.NoError(t, err, "screenshot")
 	assert.Equal(t, run.ScreenshotSize, len(png))
 	assert.True(t, bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")), "screenshot is not a PNG")
+}
+
+// cutter serves the test-only endpoint POST /test/cut?nick=bob, which
+// closes the connection of the member nick server-side (a recoverable
+// disconnect reason) and answers once the server has disconnected the
+// socket, its session kept for recovery; and it records every connection
+// the server accepts. Never part of the example's own handler.
+type cutter struct {
+	srv *socketio.Server
+
+	mu    sync.Mutex
+	conns []connection
+	gone  map[string]chan socketio.Reason // socket id → its disconnect reason
+	held  chan struct{}                   // non-nil from a cut to its release
+}
+
+// gate holds new Engine.IO handshakes (no sid) from a cut until the
+// script releases them (at most 10 s), so that the messages sent meanwhile
+// are certainly missed and replayed, whatever the machine's pace.
+func (c *cutter) gate(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/socket.io/") && r.URL.Query().Get("sid") == "" {
+			c.mu.Lock()
+			held := c.held
+			c.mu.Unlock()
+			if held != nil {
+				select {
+				case <-held:
+				case <-time.After(10 * time.Second):
+				}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// serveRelease lets held handshakes through (POST /test/release).
+func (c *cutter) serveRelease(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	if c.held != nil {
+		close(c.held)
+		c.held = nil
+	}
+	c.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+// connection is a socket the server accepted.
+type connection struct {
+	ID        string
+	Recovered bool
+}
+
+func newCutter(srv *socketio.Server) *cutter {
+	c := &cutter{srv: srv, gone: map[string]chan socketio.Reason{}}
+	// Registered after the chat's handlers: they run after them.
+	srv.OnConnection(func(_ context.Context, s *socketio.Socket) error {
+		c.mu.Lock()
+		c.conns = append(c.conns, connection{s.ID(), s.Recovered()})
+		c.mu.Unlock()
+		return nil
+	})
+	srv.OnDisconnect(func(s *socketio.Socket, reason socketio.Reason) {
+		c.mu.Lock()
+		ch := c.gone[s.ID()]
+		delete(c.gone, s.ID())
+		c.mu.Unlock()
+		if ch != nil {
+			ch <- reason
+		}
+	})
+	return c
+}
+
+func (c *cutter) connections() []connection {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.conns)
+}
+
+func (c *cutter) connectionsOf(id string) []connection {
+	return slices.DeleteFunc(c.connections(), func(cn connection) bool { return cn.ID != id })
+}
+
+func (c *cutter) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	if c.held == nil {
+		c.held = make(chan struct{})
+	}
+	c.mu.Unlock()
+	nick := r.URL.Query().Get("nick")
+	var target *socketio.Socket
+	for _, s := range c.srv.Of("/").Sockets() {
+		if m, ok := memberOf(s); ok && m.Nick == nick {
+			target = s
+			break
+		}
+	}
+	if target == nil {
+		http.Error(w, "no member "+strconv.Quote(nick), http.StatusNotFound)
+		return
+	}
+	done := make(chan socketio.Reason, 1)
+	c.mu.Lock()
+	c.gone[target.ID()] = done
+	c.mu.Unlock()
+	_ = target.Conn().Close()
+	select {
+	case reason := <-done:
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"id": target.ID(), "reason": string(reason)})
+	case <-time.After(5 * time.Second):
+		http.Error(w, "socket not disconnected after 5s", http.StatusGatewayTimeout)
+	}
 }

@@ -101,7 +101,14 @@ func newChat(srv *socketio.Server, logger *slog.Logger) *chat {
 
 func (c *chat) register() {
 	c.srv.OnConnection(func(ctx context.Context, s *socketio.Socket) error {
-		c.log.Info("connected", "socket", s, "transport", s.Conn().Transport())
+		c.log.Info("connected", "socket", s, "transport", s.Conn().Transport(), "recovered", s.Recovered())
+		if m, ok := memberOf(s); ok && s.Recovered() {
+			// Connection state recovery gave the socket back its id, rooms
+			// and data, and the events it missed: the others, who saw it
+			// leave, see it come back. The page does not join again.
+			c.report(s, s.To(m.Room).Emit("user joined", userOut{Nick: m.Nick}))
+			c.log.Info("rejoined", "socket", s, "nick", m.Nick, "room", m.Room)
+		}
 		return nil
 	})
 	c.srv.On("join", ackOnBadInput(socketio.HandleAck(c.join), joinResult{Error: "invalid payload"}))
@@ -111,8 +118,11 @@ func (c *chat) register() {
 	c.srv.OnDisconnect(func(s *socketio.Socket, reason socketio.Reason) {
 		c.log.Info("disconnected", "socket", s, "reason", string(reason))
 		if m, ok := memberOf(s); ok {
-			// The socket has already left its rooms.
-			c.report(s, c.srv.To(m.Room).Emit("user left", userOut{Nick: m.Nick}))
+			// The socket has already left its rooms. Except its own id:
+			// should it come back by connection state recovery, this event
+			// must not be among those it missed (it would read that it
+			// left itself).
+			c.report(s, c.srv.To(m.Room).Except(s.ID()).Emit("user left", userOut{Nick: m.Nick}))
 		}
 	})
 }

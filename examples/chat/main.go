@@ -2,6 +2,9 @@
 // web page that talks to it with the official socket.io-client, over
 // long-polling upgraded to WebSocket. Messages, typing indicators and
 // images (sent as binary attachments) go to everyone in the same room.
+// A client that loses its connection and comes back within 2 minutes
+// keeps its socket id and room and gets the messages it missed
+// (connection state recovery).
 //
 //	go run ./examples/chat -addr 127.0.0.1:3000
 //
@@ -87,6 +90,10 @@ func newHandler(clientDir string, logger *slog.Logger) (*socketio.Server, http.H
 	srv, err := socketio.New(&socketio.Options{
 		Logger: logger,
 		Engine: engineio.Options{MaxHTTPBufferSize: maxHTTPBufferSize},
+		// A client that lost its connection for up to 2 minutes comes back
+		// with the same socket id, room and nickname, and gets the
+		// messages it missed.
+		ConnectionStateRecovery: &socketio.RecoveryOptions{},
 	})
 	if err != nil {
 		return nil, nil, err

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -99,11 +100,15 @@ func TestChat(t *testing.T) {
 	id := alice.emit("chat", `{"text":"  hello, go  "}`)
 	f := alice.next()
 	require.Equal(t, "chat", f.event(), f)
+	require.Len(t, f.args, 2, f)
 	assert.JSONEq(t, `{"nick":"alice","text":"hello, go"}`, withoutAt(t, f.args[1]))
+	assert.NotEmpty(t, f.offset, f)
 	alice.expectAck(id, `{"ok":true}`)
 	f = bob.next()
 	require.Equal(t, "chat", f.event(), f)
+	require.Len(t, f.args, 2, f)
 	assert.JSONEq(t, `{"nick":"alice","text":"hello, go"}`, withoutAt(t, f.args[1]))
+	assert.NotEmpty(t, f.offset, f)
 
 	// Typing: the others only. It is volatile, dropped when alice's
 	// connection is busy writing, so bob follows it with a chat until
@@ -116,7 +121,9 @@ func TestChat(t *testing.T) {
 		require.Equal(t, "chat", f.event(), f)
 		bob.expectAck(id, `{"ok":true}`)
 		if f = alice.next(); f.event() == "typing" {
+			require.Len(t, f.args, 2, f)
 			assert.JSONEq(t, `{"nick":"bob","typing":true}`, string(f.args[1]))
+			assert.Empty(t, f.offset, "a volatile event is not kept for recovery: no offset")
 			sawTyping = true
 			f = alice.next()
 		}
@@ -134,6 +141,8 @@ func TestChat(t *testing.T) {
 	alice.expectAck(id, `{"ok":true}`)
 	f = bob.next()
 	require.Equal(t, "image", f.event(), f)
+	require.Len(t, f.args, 2, f)
+	assert.NotEmpty(t, f.offset, "a binary event has its offset too: %v", f)
 	var got struct {
 		Nick, Name, Mime string
 		At               int64
@@ -207,6 +216,62 @@ func TestChat(t *testing.T) {
 	assert.Equal(t, `{"ok":true,"members":["alice"]}`, alice.call("join", `{"nick":"alice","room":"rust"}`))
 }
 
+// A client that lost its connection comes back with its socket id, room
+// and nickname, and the messages it missed, without joining again; the
+// others see it leave and come back.
+func TestRecovery(t *testing.T) {
+	url := "ws" + strings.TrimPrefix(newTestServer(t, t.TempDir()), "http") + "/socket.io/"
+	alice := dial(t, url)
+	bob := dial(t, url)
+	alice.call("join", `{"nick":"alice","room":"go"}`)
+	bob.call("join", `{"nick":"bob","room":"go"}`)
+	alice.expect("user joined", `{"nick":"bob"}`)
+	alice.emitNoAck("chat", `{"text":"before"}`)
+	alice.next()
+	f := bob.next()
+	require.Equal(t, "chat", f.event(), f)
+	offset := f.offset // bob's last offset
+
+	require.NoError(t, bob.conn.Close()) // transport close: recoverable
+	alice.expect("user left", `{"nick":"bob"}`)
+	for _, text := range []string{"m1", "m2"} {
+		alice.emitNoAck("chat", `{"text":"`+text+`"}`)
+		alice.next()
+	}
+
+	auth, err := json.Marshal(map[string]string{"pid": bob.pid, "offset": offset})
+	require.NoError(t, err)
+	bob2, f := dialAuth(t, url, string(auth))
+	// The missed messages, in order, before the CONNECT answer; not the
+	// "user left" about himself.
+	for _, text := range []string{"m1", "m2"} {
+		require.Equal(t, "chat", f.event(), f)
+		require.Len(t, f.args, 2, f)
+		assert.JSONEq(t, `{"nick":"alice","text":"`+text+`"}`, withoutAt(t, f.args[1]))
+		f = bob2.next()
+	}
+	bob2.setSession(f)
+	assert.Equal(t, bob.sid, bob2.sid, "same socket id")
+	alice.expect("user joined", `{"nick":"bob"}`)
+
+	// Still bob in "go", without joining again.
+	id := bob2.emit("chat", `{"text":"back"}`)
+	f = bob2.next()
+	require.Equal(t, "chat", f.event(), f)
+	assert.JSONEq(t, `{"nick":"bob","text":"back"}`, withoutAt(t, f.args[1]))
+	bob2.expectAck(id, `{"ok":true}`)
+	f = alice.next()
+	require.Equal(t, "chat", f.event(), f)
+	assert.JSONEq(t, `{"nick":"bob","text":"back"}`, withoutAt(t, f.args[1]))
+	assert.Equal(t, `{"ok":true,"members":["alice","bob"]}`, alice.call("join", `{"nick":"alice","room":"go"}`))
+
+	// A session is recovered once: the same proof again starts afresh.
+	bob3, f := dialAuth(t, url, string(auth))
+	bob3.setSession(f)
+	assert.NotEqual(t, bob.sid, bob3.sid)
+	assert.Equal(t, `{"ok":false,"error":"join a room first"}`, bob3.call("chat", `{"text":"hi"}`))
+}
+
 // withoutAt checks a message's "at" timestamp and returns it without.
 func withoutAt(t *testing.T, raw json.RawMessage) string {
 	t.Helper()
@@ -223,12 +288,23 @@ func withoutAt(t *testing.T, raw json.RawMessage) string {
 
 // rawClient speaks Socket.IO frames over a raw Engine.IO WebSocket.
 type rawClient struct {
-	t      *testing.T
-	conn   *websocket.Conn
-	nextID int
+	t        *testing.T
+	conn     *websocket.Conn
+	nextID   int
+	sid, pid string // from the CONNECT answer
 }
 
 func dial(t *testing.T, url string) *rawClient {
+	t.Helper()
+	c, f := dialAuth(t, url, "")
+	require.Equal(t, "0", f.typ, f)
+	c.setSession(f)
+	return c
+}
+
+// dialAuth connects with the CONNECT payload auth (none if empty) and
+// returns the client and its first Socket.IO frame.
+func dialAuth(t *testing.T, url, auth string) (*rawClient, frame) {
 	t.Helper()
 	conn, _, err := websocket.DefaultDialer.Dial(url+"?EIO=4&transport=websocket", nil)
 	require.NoError(t, err)
@@ -236,10 +312,21 @@ func dial(t *testing.T, url string) *rawClient {
 	c := &rawClient{t: t, conn: conn}
 	open := c.readRaw()
 	require.True(t, strings.HasPrefix(open, "0{"), open)
-	c.send("0")
-	f := c.next()
-	require.Equal(t, "0", f.typ, f)
-	return c
+	c.send("0" + auth)
+	return c, c.next()
+}
+
+// setSession reads the CONNECT answer: the socket id and, recovery being
+// on, the private id a client sends back to recover its session.
+func (c *rawClient) setSession(f frame) {
+	c.t.Helper()
+	require.Equal(c.t, "0", f.typ, f)
+	require.Len(c.t, f.args, 1, f)
+	var ids struct{ SID, PID string }
+	require.NoError(c.t, json.Unmarshal(f.args[0], &ids))
+	require.NotEmpty(c.t, ids.SID, "%s", f.args[0])
+	require.NotEmpty(c.t, ids.PID, "%s: no pid, is connection state recovery off?", f.args[0])
+	c.sid, c.pid = ids.SID, ids.PID
 }
 
 // send writes one Socket.IO text frame.
@@ -313,21 +400,32 @@ func (c *rawClient) expectAck(id int, want string) {
 	assert.JSONEq(c.t, want, c.ackOf(id))
 }
 
-// expect reads the next frame, which must be event with argument want.
+// expect reads the next frame, which must be event with argument want,
+// kept for recovery (an offset).
 func (c *rawClient) expect(event, want string) {
 	c.t.Helper()
 	f := c.next()
 	require.Equal(c.t, event, f.event(), f)
 	require.Len(c.t, f.args, 2, f)
 	assert.JSONEq(c.t, want, string(f.args[1]))
+	assert.NotEmpty(c.t, f.offset, "no offset: %v", f)
 }
 
 // frame is a decoded Socket.IO packet of the main namespace.
 type frame struct {
-	typ  string // "0" connect, "2" event, "3" ack ("5"/"6" read as "2"/"3")
-	id   int    // ack id, -1 if none
-	args []json.RawMessage
-	bins [][]byte
+	typ    string // "0" connect, "2" event, "3" ack ("5"/"6" read as "2"/"3")
+	id     int    // ack id, -1 if none
+	args   []json.RawMessage
+	offset string // an event's recovery offset, taken off args
+	bins   [][]byte
+}
+
+func (f frame) String() string {
+	args := make([]string, len(f.args))
+	for i, a := range f.args {
+		args[i] = string(a)
+	}
+	return fmt.Sprintf("{typ:%s id:%d args:[%s] offset:%q bins:%d}", f.typ, f.id, strings.Join(args, ","), f.offset, len(f.bins))
 }
 
 func (f frame) event() string {
@@ -376,6 +474,15 @@ func (c *rawClient) next() frame {
 			rest = "[" + rest + "]"
 		}
 		require.NoError(c.t, json.Unmarshal([]byte(rest), &f.args), "%.200s", m)
+	}
+	// With connection state recovery, an event without ack id that the
+	// server keeps ends with its offset, a string. No event of the chat
+	// has a string as its own last argument: a trailing string after the
+	// event's one argument is the offset.
+	if f.typ == "2" && f.id < 0 && len(f.args) == 3 {
+		require.NoError(c.t, json.Unmarshal(f.args[2], &f.offset), "offset of %.200s", m)
+		require.NotEmpty(c.t, f.offset, m)
+		f.args = f.args[:2]
 	}
 	for range nbin {
 		b := c.readRaw()

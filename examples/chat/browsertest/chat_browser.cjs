@@ -2,7 +2,9 @@
 // chat_browser.cjs drives the chat example's page in a real, headless
 // Chromium through playwright-core (pinned in conformance/package.json):
 // two tabs, alice and bob, join room "go"; alice chats, bob types, bob
-// sends an image, bob closes his tab. Every step is checked on the page's
+// sends an image; the server cuts bob's connection, alice chats while he
+// is away and his client recovers the session (connection state
+// recovery); bob closes his tab. Every step is checked on the page's
 // DOM, as a user would see it.
 //
 //   node chat_browser.cjs <chat URL> [screenshot.png]
@@ -260,9 +262,61 @@ async function main() {
     result.image = { bytes: image.length, alice: await loaded(alice), bob: await loaded(bob) };
   });
 
+  // Connection state recovery: the server cuts bob's connection (a test
+  // endpoint of browser_test.go closes it server-side, a recoverable
+  // reason); alice chats while bob is away; bob's client reconnects by
+  // itself, gets his socket back and the messages he missed, once each.
+  const dataset = (page) => page.evaluate(() => ({ ...document.body.dataset }));
+  const notices = (page, text) => page.locator("#log li.notice", { hasText: new RegExp(`^${text}$`) });
+  const missed = ["m1", "m2", "m3"];
+  const sent = (l) => /alice: (m\d)$/.exec(l)?.[1];
+  await step("server cuts bob's connection, alice chats meanwhile", async () => {
+    const before = await dataset(bob);
+    const res = await fetch(origin + "/test/cut?nick=bob", { method: "POST" });
+    const cut = await res.text();
+    if (res.status !== 200) throw new Error(`POST /test/cut: ${res.status} ${cut}`);
+    for (const m of missed) {
+      await alice.fill("#msg", m);
+      await alice.press("#msg", "Enter");
+      await waitLine(alice, "alice: " + m);
+    }
+    // The test server holds new handshakes from the cut until this
+    // release: bob cannot have come back yet, whatever the pace.
+    const during = await dataset(bob);
+    const rel = await fetch(origin + "/test/release", { method: "POST" });
+    if (rel.status !== 200) throw new Error(`POST /test/release: ${rel.status}`);
+    result.recovery = {
+      cut: JSON.parse(cut),
+      before,
+      connectsAfterSends: Number(during.connects),
+      bobTransportAfterSends: await bob.textContent("#transport"),
+    };
+  });
+  await step("bob recovers: same id, the missed messages once each", async () => {
+    const want = String(Number(result.recovery.before.connects) + 1);
+    await bob.waitForFunction((n) => document.body.dataset.connects === n, want, { timeout: stepTimeout, polling: 50 });
+    // A message sent now reaches bob after anything the recovery
+    // delivered, duplicates included.
+    await alice.fill("#msg", "welcome back");
+    await alice.press("#msg", "Enter");
+    await waitLine(bob, "alice: welcome back");
+    await alice.locator("#members", { hasText: /^in #go: alice, bob$/ }).waitFor();
+    const bobLines = await lines(bob);
+    result.recovery.after = await dataset(bob);
+    result.recovery.bobMessages = bobLines.map(sent).filter(Boolean);
+    result.recovery.aliceMessages = (await lines(alice)).map(sent).filter(Boolean);
+    result.recovery.bobNotices = await bob.$$eval("#log li.notice", (lis) => lis.map((li) => li.textContent));
+    result.recovery.bobMembers = await bob.textContent("#members");
+    result.recovery.aliceMembers = await alice.textContent("#members");
+    result.recovery.aliceNotices = (await alice.$$eval("#log li.notice", (lis) => lis.map((li) => li.textContent))).filter((n) =>
+      n.startsWith("bob "),
+    );
+  });
+
   await step("bob closes his tab, alice sees him leave", async () => {
     await bob.close({ runBeforeUnload: false });
-    await waitLine(alice, "bob left", "notice");
+    // The second "bob left": the first was the cut.
+    await notices(alice, "bob left").nth(1).waitFor();
     await alice.locator("#members", { hasText: /^in #go: alice$/ }).waitFor();
     result.left = { notice: "bob left", members: await alice.textContent("#members") };
   });
