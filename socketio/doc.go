@@ -43,7 +43,9 @@
 //
 // Zero options mean Node's defaults: path /socket.io/, ConnectTimeout 45s,
 // 10 binary attachments per packet, the Engine.IO defaults (see the
-// engineio package), the in-memory adapter.
+// engineio package), the in-memory adapter, connection state recovery off
+// (when on: sessions kept 2 minutes; the memory adapter keeps the
+// broadcast packets of that window, at most memory.MaxStoredPackets).
 //
 // # Errors
 //
@@ -70,6 +72,8 @@
 //	io.serverSideEmit(…)               srv.ServerSideEmit(…)
 //	io.on("ev") for server events      srv.OnServerEvent("ev", fn)
 //	socket.on("disconnect", fn)        s.OnDisconnect(fn)
+//	connectionStateRecovery            Options.ConnectionStateRecovery
+//	socket.recovered                   s.Recovered()
 //
 // Disconnect reasons ([Reason]) are Node's strings. Differences: events
 // from other servers have their own handlers (OnServerEvent), so clients

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,4 +120,37 @@ func TestRecovery_OffByDefault(t *testing.T) {
 	assert.Regexp(t, `^0\{"sid":"[^"]+"\}$`, c.read())
 	require.NoError(t, srv.Emit("x", 1))
 	assert.Equal(t, `2["x",1]`, c.read())
+}
+
+// With SkipMiddlewares false, the middleware runs again for a recovered
+// socket, and can refuse it.
+func TestRecovery_MiddlewareNotSkipped(t *testing.T) {
+	srv, url := newTestServer(t, &Options{ConnectionStateRecovery: &RecoveryOptions{SkipMiddlewares: new(false)}})
+	var runs []bool
+	var mu sync.Mutex
+	srv.Use(func(ctx context.Context, s *Socket) error {
+		mu.Lock()
+		runs = append(runs, s.Recovered())
+		mu.Unlock()
+		if s.Recovered() {
+			return &ConnectError{Message: "again, please"}
+		}
+		return nil
+	})
+	c := dial(t, url)
+	c.send("0")
+	var hello struct{ SID, PID string }
+	ans := c.read()
+	require.NoError(t, json.Unmarshal([]byte(ans[1:]), &hello))
+	require.NoError(t, srv.Emit("x"))
+	offset := offsetOf(t, c.read())
+	_ = c.conn.Close()
+	require.Eventually(t, func() bool { return len(srv.Of("/").Sockets()) == 0 }, 5*time.Second, time.Millisecond)
+
+	c2 := dial(t, url)
+	c2.send(`0{"pid":"` + hello.PID + `","offset":"` + offset + `"}`)
+	assert.Equal(t, `4{"message":"again, please"}`, c2.read())
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []bool{false, true}, runs, "the middleware ran for the recovered socket")
 }

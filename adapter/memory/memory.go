@@ -313,6 +313,7 @@ func (a *Adapter) ServerCount(context.Context) (int, error) { return 1, nil }
 
 // Close implements [adapter.Adapter]: it forgets every room and socket.
 func (a *Adapter) Close() error {
+	a.closeStore()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.closed = true

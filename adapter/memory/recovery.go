@@ -20,10 +20,13 @@ const MaxStoredPackets = 100_000
 
 // The recovery store (Node's SessionAwareAdapter): sessions of
 // disconnected sockets by pid, and the recent broadcast packets with
-// their offsets. Both are purged as they are used: nothing outlives the
-// window by more than one call, and no goroutine is needed.
+// their offsets. Both are purged as they are used, and by a timer (every
+// window/2, between 1 s and 1 min) while the store holds anything, so an
+// idle server frees them too; the timer is stopped on Close.
 type recoveryStore struct {
 	window   time.Duration
+	timer    *time.Timer // armed while the store is not empty
+	closed   bool
 	prefix   string // random per adapter: offsets of another run are unknown
 	next     uint64
 	packets  []storedPacket
@@ -73,7 +76,51 @@ func (a *Adapter) store(p *parser.Packet, opts adapter.BroadcastOptions) *parser
 		rooms: slices.Clone(opts.Rooms), except: slices.Clone(opts.Except), p: q,
 	})
 	r.purgePackets(now)
+	a.armPurgeLocked()
 	return q
+}
+
+// purgeEvery is how often the timer purges the store.
+func (r *recoveryStore) purgeEvery() time.Duration {
+	return min(max(r.window/2, time.Second), time.Minute)
+}
+
+// armPurgeLocked starts the purge timer if the store holds anything.
+func (a *Adapter) armPurgeLocked() {
+	r := a.rec
+	if r.timer != nil || r.closed || len(r.packets) == 0 && len(r.sessions) == 0 {
+		return
+	}
+	r.timer = time.AfterFunc(r.purgeEvery(), a.purgeTick)
+}
+
+func (a *Adapter) purgeTick() {
+	a.recMu.Lock()
+	defer a.recMu.Unlock()
+	r := a.rec
+	r.timer = nil
+	now := time.Now()
+	r.purgeSessions(now)
+	r.purgePackets(now)
+	a.armPurgeLocked()
+}
+
+// closeStore stops the purge timer and forgets everything.
+func (a *Adapter) closeStore() {
+	if a.rec == nil {
+		return
+	}
+	a.recMu.Lock()
+	defer a.recMu.Unlock()
+	r := a.rec
+	r.closed = true
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
+	clear(r.sessions)
+	clear(r.packets)
+	r.packets = nil
 }
 
 func (r *recoveryStore) purgePackets(now time.Time) {
@@ -105,6 +152,7 @@ func (a *Adapter) PersistSession(s *adapter.Session) {
 	now := time.Now()
 	a.rec.purgeSessions(now)
 	a.rec.sessions[s.PID] = storedSession{s: *s, at: now}
+	a.armPurgeLocked()
 }
 
 // RestoreSession implements [adapter.Adapter].

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -27,6 +28,7 @@ func event() *parser.Packet {
 // (issue 4: the memory held is bounded).
 func TestRecoveryStore_BoundedInCount(t *testing.T) {
 	a := NewAdapter(windowNS{time.Hour})
+	defer a.Close()
 	for range MaxStoredPackets + 1000 {
 		require.NoError(t, a.Broadcast(event(), adapter.BroadcastOptions{}))
 	}
@@ -50,6 +52,7 @@ func TestRecoveryStore_BoundedInCount(t *testing.T) {
 // used, and what is not recoverable is never kept.
 func TestRecoveryStore_BoundedInTime(t *testing.T) {
 	a := NewAdapter(windowNS{time.Nanosecond})
+	defer a.Close()
 	for range 100 {
 		require.NoError(t, a.Broadcast(event(), adapter.BroadcastOptions{}))
 	}
@@ -62,6 +65,7 @@ func TestRecoveryStore_BoundedInTime(t *testing.T) {
 	a.recMu.Unlock()
 
 	b := NewAdapter(windowNS{time.Hour})
+	defer b.Close()
 	ack := event()
 	ack.ID, ack.HasID = 7, true
 	require.NoError(t, b.Broadcast(ack, adapter.BroadcastOptions{}))
@@ -70,4 +74,30 @@ func TestRecoveryStore_BoundedInTime(t *testing.T) {
 
 	off := NewAdapter(windowNS{0})
 	assert.Nil(t, off.rec, "recovery off: no store")
+}
+
+// An idle store is emptied by its timer, which then stops; Close stops it
+// too.
+func TestRecoveryStore_PurgedByTimer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := NewAdapter(windowNS{2 * time.Second})
+		require.NoError(t, a.Broadcast(event(), adapter.BroadcastOptions{}))
+		a.PersistSession(&adapter.Session{SID: "s", PID: "p"})
+		time.Sleep(3 * time.Second) // window passed, purge ticks every 1 s
+		synctest.Wait()
+		a.recMu.Lock()
+		assert.Empty(t, a.rec.packets)
+		assert.Empty(t, a.rec.sessions)
+		assert.Nil(t, a.rec.timer, "timer stops once the store is empty")
+		a.recMu.Unlock()
+
+		require.NoError(t, a.Broadcast(event(), adapter.BroadcastOptions{}))
+		a.recMu.Lock()
+		assert.NotNil(t, a.rec.timer)
+		a.recMu.Unlock()
+		require.NoError(t, a.Close())
+		a.recMu.Lock()
+		assert.Nil(t, a.rec.timer, "Close stops the timer")
+		a.recMu.Unlock()
+	})
 }
