@@ -93,14 +93,12 @@ type handlers struct {
 }
 
 var (
-	errOverlapGET        = errors.New("overlap from client")
-	errOverlapPOST       = errors.New("data request overlap from client")
-	errPollClosed        = errors.New("poll connection closed prematurely")
-	errPostClosed        = errors.New("data request connection closed prematurely")
-	errInvalidContent    = errors.New("invalid content")
-	errInvalidHeartbeat  = errors.New("invalid heartbeat direction")
-	errUpgradeTimeout    = errors.New("client did not complete upgrade")
-	errUnexpectedInProbe = errors.New("unexpected packet during upgrade")
+	errOverlapGET       = errors.New("overlap from client")
+	errOverlapPOST      = errors.New("data request overlap from client")
+	errPollClosed       = errors.New("poll connection closed prematurely")
+	errPostClosed       = errors.New("data request connection closed prematurely")
+	errInvalidContent   = errors.New("invalid content")
+	errInvalidHeartbeat = errors.New("invalid heartbeat direction")
 )
 
 func newSession(srv *Server, id, transport string, r *http.Request) *Session {

@@ -2,6 +2,8 @@ package socketio
 
 import (
 	"log/slog"
+	"maps"
+	"slices"
 
 	json "github.com/go-json-experiment/json"
 	"sync"
@@ -158,11 +160,7 @@ func (c *client) removeSocket(s *Socket) {
 func (c *client) allSockets() []*Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		out = append(out, s)
-	}
-	return out
+	return slices.Collect(maps.Values(c.sockets))
 }
 
 // write queues an encoded packet on the connection.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -133,11 +134,7 @@ func (ns *Namespace) nextAckID() uint64 { return ns.ids.Add(1) - 1 }
 func (ns *Namespace) Sockets() []*Socket {
 	ns.mu.RLock()
 	defer ns.mu.RUnlock()
-	out := make([]*Socket, 0, len(ns.sockets))
-	for _, s := range ns.sockets {
-		out = append(out, s)
-	}
-	return out
+	return slices.Collect(maps.Values(ns.sockets))
 }
 
 // Socket returns the local socket with id, or nil.

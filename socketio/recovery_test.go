@@ -48,11 +48,10 @@ func TestRecovery(t *testing.T) {
 	require.NoError(t, srv.To("r").Emit("a", 1))
 	frame := c.read()
 	assert.Regexp(t, `^2\["a",1,"[^"]+"\]$`, frame, "an offset is appended")
-	offset := offsetOf(t, frame)
 	require.NoError(t, first.Emit("direct", 2))
 	frame = c.read()
 	assert.Regexp(t, `^2\["direct",2,"[^"]+"\]$`, frame, "socket emits get offsets too")
-	offset = offsetOf(t, frame)
+	offset := offsetOf(t, frame)
 
 	_ = c.conn.Close() // the client loses its connection
 	assert.Equal(t, ReasonTransportClose, recv(t, reasons))

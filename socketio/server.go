@@ -3,7 +3,9 @@ package socketio
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -162,15 +164,8 @@ func (srv *Server) reportError(s *Socket, err error) {
 // packet: one that has vanished keeps Shutdown waiting until ctx ends (then
 // it is cut and ctx's error returned), so give ctx a deadline.
 func (srv *Server) Shutdown(ctx context.Context) error {
-	nsps, ok := srv.markClosed()
-	if !ok {
+	if !srv.closeNamespaces() {
 		return ErrServerClosed
-	}
-	for _, ns := range nsps {
-		ns.closeSockets(ReasonServerShuttingDown)
-	}
-	for _, ns := range nsps {
-		_ = ns.adapter.Close()
 	}
 	err := srv.eio.Shutdown(ctx)
 	done := make(chan struct{})
@@ -186,9 +181,21 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 // Close is Shutdown without waiting for clients: connections are cut at
 // once. It waits for the handlers still running.
 func (srv *Server) Close() error {
+	if !srv.closeNamespaces() {
+		return ErrServerClosed
+	}
+	err := srv.eio.Close()
+	srv.wg.Wait()
+	return err
+}
+
+// closeNamespaces marks the server closed, disconnects every socket with
+// "server shutting down" and closes the adapters; false if the server was
+// already closed.
+func (srv *Server) closeNamespaces() bool {
 	nsps, ok := srv.markClosed()
 	if !ok {
-		return ErrServerClosed
+		return false
 	}
 	for _, ns := range nsps {
 		ns.closeSockets(ReasonServerShuttingDown)
@@ -196,9 +203,7 @@ func (srv *Server) Close() error {
 	for _, ns := range nsps {
 		_ = ns.adapter.Close()
 	}
-	err := srv.eio.Close()
-	srv.wg.Wait()
-	return err
+	return true
 }
 
 func (srv *Server) markClosed() ([]*Namespace, bool) {
@@ -209,11 +214,7 @@ func (srv *Server) markClosed() ([]*Namespace, bool) {
 	}
 	srv.closed = true
 	srv.cancel()
-	out := make([]*Namespace, 0, len(srv.nsps))
-	for _, ns := range srv.nsps {
-		out = append(out, ns)
-	}
-	return out, true
+	return slices.Collect(maps.Values(srv.nsps)), true
 }
 
 // The main namespace's API, on the server (io.on, io.emit, io.to …).

@@ -321,14 +321,16 @@ func TestInvalidState_ClosesConnection(t *testing.T) {
 
 // RELIABILITY row 15: no CONNECT within ConnectTimeout closes the session.
 func TestConnectTimeout(t *testing.T) {
-	_, url := newTestServer(t, &Options{ConnectTimeout: 100 * time.Millisecond})
+	srv, url := newTestServer(t, &Options{ConnectTimeout: 100 * time.Millisecond})
 	c := dial(t, url)
 	c.expectClosed()
 	c2 := dial(t, url)
 	c2.connect("/")
-	time.Sleep(200 * time.Millisecond) // would be closed by now without the CONNECT
-	c2.send(`2["x"]`)
-	c2.send("1")
+	// Time must pass the timeout to show a connected client is not
+	// closed; a round trip (not a mere write) proves it is alive.
+	time.Sleep(200 * time.Millisecond)
+	require.NoError(t, srv.Emit("alive"))
+	assert.Equal(t, `2["alive"]`, c2.read())
 }
 
 func TestHandlerPanic_Recovered(t *testing.T) {

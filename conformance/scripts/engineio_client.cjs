@@ -35,7 +35,7 @@
 
 const crypto = require("node:crypto");
 const { Socket } = require("engine.io-client");
-const { log, parseArgs, describe, run } = require("./harness.cjs");
+const { log, parseArgsOrExit, describe, run } = require("./harness.cjs");
 
 // Payloads. The Go test checks that what was sent is what it expects, so
 // keep these in sync with the constants in ../engineio_test.go.
@@ -71,9 +71,7 @@ const scenarios = {
   client_close: { start: "ready", payloads: () => [], expect: 0 },
 };
 
-let args;
-try {
-  args = parseArgs({
+const args = parseArgsOrExit({
     url: "",
     transports: '["polling","websocket"]',
     scenario: "",
@@ -81,11 +79,6 @@ try {
     timeout: "20000",
     linger: "3000",
   });
-} catch (err) {
-  process.stderr.write(`usage error: ${err.message}\n`);
-  process.stdout.write(JSON.stringify({ ok: false, error: `usage: ${err.message}` }) + "\n");
-  process.exit(1);
-}
 
 const transports = JSON.parse(args.transports);
 const scenario = scenarios[args.scenario];

@@ -33,6 +33,21 @@ function safeJSON(v) {
 }
 
 /**
+ * parseArgsOrExit is parseArgs for a script's entry point: on a usage error
+ * it reports it (stderr, and the one JSON result line the Go side reads)
+ * and exits with status 1.
+ */
+function parseArgsOrExit(defaults) {
+  try {
+    return parseArgs(defaults);
+  } catch (err) {
+    process.stderr.write(`usage error: ${err.message}\n`);
+    process.stdout.write(JSON.stringify({ ok: false, error: `usage: ${err.message}` }) + "\n");
+    process.exit(1);
+  }
+}
+
+/**
  * parseArgs reads --name=value / --name value pairs from process.argv, then
  * fills the missing names in defaults from GOSIO_<NAME> environment variables.
  */
@@ -176,4 +191,4 @@ function run({ result, timeoutMs, lingerMs = 3000, body }) {
   }
 }
 
-module.exports = { log, parseArgs, describe, sha256, run };
+module.exports = { log, parseArgs, parseArgsOrExit, describe, sha256, run };

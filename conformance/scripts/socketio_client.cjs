@@ -45,7 +45,7 @@
 const crypto = require("node:crypto");
 const { EventEmitter } = require("node:events");
 const { Manager } = require("socket.io-client");
-const { log, parseArgs, sha256, run } = require("./harness.cjs");
+const { log, parseArgsOrExit, sha256, run } = require("./harness.cjs");
 
 // Payloads. The Go test checks what the client sent against what the
 // server received, so most of them need not be repeated there; the few
@@ -79,9 +79,7 @@ const BIG = 1024 * 1024; // bytes of the large binary argument (= largeBinary in
 const ROLL_CALL_CLIENTS = 5; // = rollCallClients in Go
 const VOLATILE_ATTEMPTS = 20; // = volatileAttempts in Go
 
-let args;
-try {
-  args = parseArgs({
+const args = parseArgsOrExit({
     url: "",
     transports: '["polling","websocket"]',
     scenario: "",
@@ -89,11 +87,6 @@ try {
     timeout: "20000",
     linger: "3000",
   });
-} catch (err) {
-  process.stderr.write(`usage error: ${err.message}\n`);
-  process.stdout.write(JSON.stringify({ ok: false, error: `usage: ${err.message}` }) + "\n");
-  process.exit(1);
-}
 
 const transports = JSON.parse(args.transports);
 const expectUpgrade = transports[0] === "polling" && transports.includes("websocket");
