@@ -94,11 +94,15 @@ func (b BroadcastOperator) Emit(event string, args ...any) error {
 // Timeout passes. Then it returns the acks that arrived and a
 // *PartialError.
 func (b BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) ([]*AckResponse, error) {
+	// The adapter drops the ack registrations (here and on the other
+	// servers) when ctx ends: it ends when EmitWithAck returns.
+	var cancel context.CancelFunc
 	if b.flags.Timeout > 0 {
-		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, b.flags.Timeout)
-		defer cancel()
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
 	}
+	defer cancel()
 	p, err := eventPacket(b.ns.name, event, args)
 	if err != nil {
 		return nil, err

@@ -287,10 +287,12 @@ func (s *Socket) emit(event string, args []any, f adapter.Flags) error {
 	}
 	if s.pid != "" && !f.Volatile {
 		// With recovery, a socket's own events go through the adapter
-		// (to its own room) so that they get an offset and are kept.
+		// (to its own room) so that they get an offset and are kept; the
+		// socket is here, so they need not reach the other servers.
 		if !s.Connected() {
 			return ErrDisconnected
 		}
+		f.Local = true
 		return s.ns.adapter.Broadcast(p, adapter.BroadcastOptions{Rooms: []string{s.id}, Flags: f})
 	}
 	return s.write(adapter.Encode(p, f.NoCompress), f)

@@ -48,9 +48,9 @@ func (c *cluster) operations(srv int, s *Socket) map[string]func() error {
 		"AddSockets":        func() error { return a.AddSockets(opts, []string{"y"}) },
 		"DelSockets":        func() error { return a.DelSockets(opts, []string{"a"}) },
 		"DisconnectSockets": func() error { return a.DisconnectSockets(adapter.BroadcastOptions{Rooms: []string{"c"}}, false) },
-		"ServerSideEmit":    func() error { return a.ServerSideEmit(sseData(c.marker("op")), nil) },
+		"ServerSideEmit":    func() error { return a.ServerSideEmit(ssePlain(c.marker("op")), nil) },
 		"ServerSideEmitWithAck": func() error {
-			_, err := a.ServerSideEmitWithAck(ctx, sseData(c.marker("op")), nil)
+			_, err := a.ServerSideEmitWithAck(ctx, ssePlain(c.marker("op")), nil)
 			return err
 		},
 		"ServerCount": func() error { _, err := a.ServerCount(ctx); return err },
@@ -95,7 +95,7 @@ func testOperationsAfterClose(t *testing.T, h *Harness, n int) {
 		}, "server %d: ServerCount after server 0 closed is %d, want %d", s.idx, last, n-1)
 	}
 	// ... no longer wait for its answers ...
-	responses, err := c.servers[1].a.ServerSideEmitWithAck(ctx, sseData(c.marker("sse")), nil)
+	responses, err := c.servers[1].a.ServerSideEmitWithAck(ctx, ssePlain(c.marker("sse")), nil)
 	assert.NoError(t, err, "ServerSideEmitWithAck must not wait for a closed server")
 	assert.Len(t, responses, n-2, "answers of the live servers")
 	// ... and their broadcasts no longer reach its sockets.

@@ -32,9 +32,16 @@ func testServerCount(t *testing.T, h *Harness, n int) {
 	}
 }
 
-// sseData returns the data of a server-side event named name.
+// sseData returns the data of a server-side event named name, whose one
+// attachment is passed beside it.
 func sseData(name string) jsontext.Value {
 	return jsontext.Value(fmt.Sprintf(`[%q,{"from":0},{"_placeholder":true,"num":0}]`, name))
+}
+
+// ssePlain returns the data of a server-side event named name without
+// attachment.
+func ssePlain(name string) jsontext.Value {
+	return jsontext.Value(fmt.Sprintf(`[%q,{"from":0}]`, name))
 }
 
 // eventsNamed returns the server-side events ns received named name.
@@ -53,7 +60,7 @@ func testServerSideEmit(t *testing.T, h *Harness, n int) {
 	name, after := c.marker("sse"), c.marker("sse")
 	attachments := [][]byte{{1, 2, 3}}
 	require.NoError(t, c.servers[0].a.ServerSideEmit(sseData(name), attachments), "ServerSideEmit")
-	require.NoError(t, c.servers[0].a.ServerSideEmit(sseData(after), nil), "ServerSideEmit")
+	require.NoError(t, c.servers[0].a.ServerSideEmit(ssePlain(after), nil), "ServerSideEmit")
 	for _, s := range c.servers[1:] {
 		c.eventually(func() bool { return len(eventsNamed(s.ns, after)) > 0 }, "server %d never received the second event", s.idx)
 		evs := eventsNamed(s.ns, name)
@@ -84,7 +91,7 @@ func testServerSideEmitWithAck(t *testing.T, h *Harness, n int) {
 	}
 	var want []string
 	for i := 1; i < n; i++ {
-		want = append(want, fmt.Sprintf(`["reply",%d]`, i))
+		want = append(want, fmt.Sprintf(`["reply",%d,{"_placeholder":true,"num":0}]`, i))
 	}
 	assert.ElementsMatch(t, want, normalize(t, got), "one answer per other server")
 	for _, s := range c.servers[1:] {
@@ -104,7 +111,7 @@ func testServerSideEmitPartial(t *testing.T, h *Harness, n int) {
 	ctx, cancel := context.WithTimeout(t.Context(), wait)
 	defer cancel()
 	start := time.Now()
-	responses, err := c.servers[0].a.ServerSideEmitWithAck(ctx, sseData(c.marker("sse")), nil)
+	responses, err := c.servers[0].a.ServerSideEmitWithAck(ctx, ssePlain(c.marker("sse")), nil)
 	assert.Less(t, time.Since(start), wait+h.Timeout, "ServerSideEmitWithAck returns soon after its context is done")
 	var pe *adapter.PartialError
 	require.ErrorAs(t, err, &pe, "a server that never answers makes a *adapter.PartialError")
@@ -123,7 +130,7 @@ func replyWithIndex(silent func(i int) bool) clusterOption {
 			return nil
 		}
 		return func(jsontext.Value, [][]byte) (jsontext.Value, [][]byte) {
-			return jsontext.Value(fmt.Sprintf(`["reply",%d]`, i)), [][]byte{{byte(i)}}
+			return jsontext.Value(fmt.Sprintf(`["reply",%d,{"_placeholder":true,"num":0}]`, i)), [][]byte{{byte(i)}}
 		}
 	}
 }

@@ -146,6 +146,9 @@ func decodeData(t MessageType, data map[string]any) (any, error) {
 			return nil, err
 		}
 		d.Packet = data[fPacket] // any value, absent being undefined
+		if d.Args, err = optArray(data, fArgs); err != nil {
+			return nil, err
+		}
 		return &d, nil
 	case BroadcastClientCount:
 		var d BroadcastClientCountData
@@ -167,6 +170,9 @@ func decodeData(t MessageType, data map[string]any) (any, error) {
 			return nil, err
 		}
 		d.Packet = data[fPacket]
+		if d.Args, err = optArray(data, fArgs); err != nil {
+			return nil, err
+		}
 		return &d, nil
 	}
 	return nil, fmt.Errorf("unknown message type %d", int(t))
@@ -400,6 +406,13 @@ func reqArray(m map[string]any, name string) ([]any, error) {
 		return nil, wrong(name, v, "an array")
 	}
 	return a, nil
+}
+
+func optArray(m map[string]any, name string) ([]any, error) {
+	if _, ok := m[name]; !ok {
+		return nil, nil
+	}
+	return reqArray(m, name)
 }
 
 func reqStrings(m map[string]any, name string) ([]string, error) {

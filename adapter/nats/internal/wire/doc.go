@@ -21,9 +21,13 @@
 //	FETCH_SOCKETS              {opts, requestId}
 //	FETCH_SOCKETS_RESPONSE     {requestId, sockets: [{id, handshake, rooms, data}]}
 //	SERVER_SIDE_EMIT           {requestId?, packet: [event, args...]}
-//	SERVER_SIDE_EMIT_RESPONSE  {requestId, packet}
+//	SERVER_SIDE_EMIT_RESPONSE  {requestId, packet, args?}
 //	BROADCAST_CLIENT_COUNT     {requestId, clientCount: int}
-//	BROADCAST_ACK              {requestId, packet}
+//	BROADCAST_ACK              {requestId, packet, args?}
+//
+// A remote ack carries the first argument of the acknowledgement in packet,
+// as Node reads it; args, a gosio extension that Node ignores, carries all
+// of them when there are several.
 //
 // opts is {rooms: [string], except: [string], flags: {volatile?, compress?,
 // local?, timeout?}} (timeout in milliseconds). A broadcast packet is the

@@ -52,6 +52,10 @@ func (t MessageType) String() string {
 // Valid reports whether t is one of the 13 official types.
 func (t MessageType) Valid() bool { return t >= InitialHeartbeat && t <= maxType }
 
+// EmitterUID is the uid of messages sent by Node's cluster emitter, a
+// publisher that is not a server: it is never counted as a peer.
+const EmitterUID = "emitter"
+
 // Message is one cluster message. Data is nil for InitialHeartbeat,
 // Heartbeat and AdapterClose, and otherwise the payload of its type:
 //
@@ -170,9 +174,12 @@ type ServerSideEmitData struct {
 
 // ServerSideEmitResponseData is the payload of ServerSideEmitResponse:
 // Packet is the first argument the receiver's callback was called with.
+// Args, a gosio extension that Node ignores, holds all of them when there
+// are several (nil otherwise).
 type ServerSideEmitResponseData struct {
 	RequestID string
 	Packet    any
+	Args      []any
 }
 
 // BroadcastClientCountData is the payload of BroadcastClientCount.
@@ -182,10 +189,12 @@ type BroadcastClientCountData struct {
 }
 
 // BroadcastAckData is the payload of BroadcastAck: Packet is the first
-// argument of one client's acknowledgement.
+// argument of one client's acknowledgement, Args (a gosio extension that
+// Node ignores) all of them when there are several (nil otherwise).
 type BroadcastAckData struct {
 	RequestID string
 	Packet    any
+	Args      []any
 }
 
 // Official field names.
@@ -199,6 +208,7 @@ const (
 	fHeaders, fTime, fAddress, fXDom = "headers", "time", "address", "xdomain"
 	fSecure, fIssued, fURL, fQuery   = "secure", "issued", "url", "query"
 	fAuth                            = "auth"
+	fArgs                            = "args" // gosio extension
 )
 
 // maxTimeout is the largest timeout in milliseconds that fits a Duration.
@@ -316,9 +326,9 @@ func (e encoder) data(t MessageType, d any) error {
 	case ServerSideEmitResponse:
 		switch d := d.(type) {
 		case *ServerSideEmitResponseData:
-			return e.response(d.RequestID, d.Packet)
+			return e.response(d.RequestID, d.Packet, d.Args)
 		case ServerSideEmitResponseData:
-			return e.response(d.RequestID, d.Packet)
+			return e.response(d.RequestID, d.Packet, d.Args)
 		}
 	case BroadcastClientCount:
 		switch d := d.(type) {
@@ -330,9 +340,9 @@ func (e encoder) data(t MessageType, d any) error {
 	case BroadcastAck:
 		switch d := d.(type) {
 		case *BroadcastAckData:
-			return e.response(d.RequestID, d.Packet)
+			return e.response(d.RequestID, d.Packet, d.Args)
 		case BroadcastAckData:
-			return e.response(d.RequestID, d.Packet)
+			return e.response(d.RequestID, d.Packet, d.Args)
 		}
 	}
 	return fmt.Errorf("data of type %T does not match the message type", d)
@@ -518,12 +528,23 @@ func (e encoder) serverSideEmit(d *ServerSideEmitData) error {
 	return e.value(d.Packet)
 }
 
-func (e encoder) response(id string, packet any) error {
-	e.mapLen(2)
+func (e encoder) response(id string, packet any, args []any) error {
+	n := 2
+	if args != nil {
+		n = 3
+	}
+	e.mapLen(n)
 	e.str(fRequestID)
 	e.str(id)
 	e.str(fPacket)
-	return e.value(packet)
+	if err := e.value(packet); err != nil {
+		return err
+	}
+	if args != nil {
+		e.str(fArgs)
+		return e.value(args)
+	}
+	return nil
 }
 
 func (e encoder) clientCount(d *BroadcastClientCountData) error {
