@@ -348,6 +348,13 @@ func (ns *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, ar
 	return out, err
 }
 
+// ServerCount returns the number of servers serving the namespace, this
+// one included: 1 with the memory adapter, the live cluster members with a
+// cluster adapter (Node's adapter.serverCount()).
+func (ns *Namespace) ServerCount(ctx context.Context) (int, error) {
+	return ns.adapter.ServerCount(ctx)
+}
+
 // closeSockets disconnects every local socket with reason.
 func (ns *Namespace) closeSockets(reason Reason) {
 	for _, s := range ns.Sockets() {

@@ -286,3 +286,7 @@ func (srv *Server) ServerSideEmit(event string, args ...any) error {
 func (srv *Server) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]*AckResponse, error) {
 	return srv.main.ServerSideEmitWithAck(ctx, event, args...)
 }
+
+// ServerCount returns the number of servers serving the main namespace,
+// this one included.
+func (srv *Server) ServerCount(ctx context.Context) (int, error) { return srv.main.ServerCount(ctx) }

@@ -488,6 +488,9 @@ func TestServerSideEmit_NoPeers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, res)
 	assert.ErrorIs(t, srv.ServerSideEmit("connect"), ErrReservedEvent)
+	n, err := srv.ServerCount(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the memory adapter serves one server")
 }
 
 func TestCatchAllListeners(t *testing.T) {
