@@ -426,6 +426,7 @@ func (a *Adapter) Close() error {
 	reqs := a.requests
 	a.requests = make(map[string]*request)
 	clear(a.acks)
+	clear(a.nodes)
 	a.mu.Unlock()
 	for _, r := range reqs {
 		r.finish(adapter.ErrClosed)

@@ -144,6 +144,7 @@ func (a *Adapter) loop() {
 	defer check.Stop()
 	var dropped [2]int
 	var lastReport time.Time
+	status := a.status // Close closes it; a nil channel blocks for ever
 	for {
 		select {
 		case <-a.ctx.Done():
@@ -163,9 +164,9 @@ func (a *Adapter) loop() {
 		case now := <-check.C:
 			a.dropSilent(now)
 			a.reportDrops(&dropped, &lastReport, now)
-		case st, ok := <-a.status:
+		case st, ok := <-status:
 			if !ok {
-				a.status = nil
+				status = nil
 				continue
 			}
 			switch st {
