@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,7 +50,11 @@ func New(nc *nats.Conn, opts ...Option) adapter.Factory {
 		if nc == nil {
 			return nil, errors.New("natsadapter: nil *nats.Conn")
 		}
-		return start(nc, ns, cfg)
+		a, err := start(nc, ns, cfg)
+		if err != nil {
+			return nil, err // not a nil *Adapter in a non-nil interface
+		}
+		return a, nil
 	}
 }
 
@@ -114,11 +117,10 @@ type Adapter struct {
 	acks     map[string]*ackRequest
 	closed   bool
 
-	ctx    context.Context // canceled by Close
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	// testHook, if set, runs at the start of every message callback.
-	testHook func()
+	ctx      context.Context // canceled by Close
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	testHook func() // from config, set before the subscriptions start
 }
 
 var _ adapter.Adapter = (*Adapter)(nil)
@@ -146,6 +148,7 @@ func start(nc *nats.Conn, ns adapter.Namespace, cfg config) (*Adapter, error) {
 	a.inbox = a.subject + "." + a.uid
 	a.log = cfg.log.With("nsp", a.nsp, "uid", a.uid)
 	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.testHook = cfg.testHook
 
 	for _, s := range []struct {
 		subject string
@@ -162,17 +165,31 @@ func start(nc *nats.Conn, ns adapter.Namespace, cfg config) (*Adapter, error) {
 		}
 		a.subs = append(a.subs, sub)
 	}
-	// Announce ourselves, then make sure NATS took the subscriptions and
-	// the announcement: a permission violation arrives before the PONG.
+	// Announce ourselves on the namespace subject, and send a probe to our
+	// own inbox, then wait for the PONG of a PING sent after them. NATS
+	// answers a connection in order: by then both messages have come back
+	// to our subscriptions, unless NATS refused the subscription or the
+	// publication (a permission violation), whatever else happens on the
+	// connection meanwhile.
 	err := a.publish(a.subject, &wire.Message{UID: a.uid, NSP: a.nsp, Type: wire.InitialHeartbeat})
+	if err == nil {
+		err = a.publish(a.inbox, &wire.Message{UID: a.uid, NSP: a.nsp, Type: wire.Heartbeat})
+	}
 	if err == nil {
 		err = nc.FlushTimeout(cfg.startTimeout)
 	}
-	if last := nc.LastError(); errors.Is(last, nats.ErrPermissionViolation) &&
-		(strings.Contains(last.Error(), a.subject) || strings.Contains(last.Error(), a.inbox)) {
-		a.unsubscribe()
-		a.cancel()
-		return nil, fmt.Errorf("natsadapter: namespace %q: %w", a.nsp, last)
+	if err == nil && !nc.Opts.NoEcho { // without echo, our messages never come back
+		for _, sub := range a.subs {
+			if received(sub) {
+				continue
+			}
+			a.unsubscribe()
+			a.cancel()
+			if last := nc.LastError(); errors.Is(last, nats.ErrPermissionViolation) {
+				return nil, fmt.Errorf("natsadapter: namespace %q: subject %s: %w", a.nsp, sub.Subject, last)
+			}
+			return nil, fmt.Errorf("natsadapter: namespace %q: subject %s receives nothing (refused by NATS?)", a.nsp, sub.Subject)
+		}
 	}
 	if err != nil {
 		// Not fatal: nats.go replays the subscriptions when it reconnects,
@@ -184,6 +201,13 @@ func start(nc *nats.Conn, ns adapter.Namespace, cfg config) (*Adapter, error) {
 	go a.loop()
 	a.log.Debug("natsadapter: started", "subject", a.subject)
 	return a, nil
+}
+
+// received reports whether sub has received a message, handled or not.
+func received(sub *nats.Subscription) bool {
+	n, _, _ := sub.Pending()
+	d, _ := sub.Delivered()
+	return n > 0 || d > 0
 }
 
 func (a *Adapter) unsubscribe() {

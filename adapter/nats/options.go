@@ -31,6 +31,7 @@ type config struct {
 	pendingBytes      int
 	startTimeout      time.Duration
 	log               *slog.Logger
+	testHook          func() // runs at the start of every message callback
 }
 
 func newConfig(opts []Option) (config, error) {
