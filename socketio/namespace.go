@@ -355,9 +355,14 @@ func (ns *Namespace) ServerCount(ctx context.Context) (int, error) {
 	return ns.adapter.ServerCount(ctx)
 }
 
-// closeSockets disconnects every local socket with reason.
-func (ns *Namespace) closeSockets(reason Reason) {
+// closeSockets disconnects every local socket with reason, and returns
+// channels closed when their disconnect handlers have run.
+func (ns *Namespace) closeSockets(reason Reason) []<-chan struct{} {
+	var finals []<-chan struct{}
 	for _, s := range ns.Sockets() {
-		s.onClose(reason)
+		if done := s.onClose(reason); done != nil {
+			finals = append(finals, done)
+		}
 	}
+	return finals
 }

@@ -2,6 +2,7 @@ package socketio
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -56,7 +57,14 @@ func New(opts *Options) (*Server, error) {
 		nsps:   make(map[string]*Namespace),
 	}
 	eio.OnConnection(srv.onEngineConnection)
-	srv.main = srv.Of("/")
+	main, err := newNamespace(srv, "/")
+	if err != nil {
+		cancel()
+		_ = eio.Close()
+		return nil, fmt.Errorf("socketio: main namespace: %w", err)
+	}
+	srv.nsps["/"] = main
+	srv.main = main
 	return srv, nil
 }
 
@@ -71,7 +79,8 @@ func (srv *Server) Path() string { return srv.eio.Path() }
 
 // Of returns the namespace name, creating it if needed (Node's io.of).
 // A name without a leading "/" gets one. It panics if the adapter factory
-// fails: create namespaces at start-up.
+// fails: create namespaces at start-up. (New reports the failure of the
+// main namespace's adapter as an error.)
 func (srv *Server) Of(name string) *Namespace {
 	if !strings.HasPrefix(name, "/") {
 		name = "/" + name
@@ -164,7 +173,7 @@ func (srv *Server) reportError(s *Socket, err error) {
 // packet: one that has vanished keeps Shutdown waiting until ctx ends (then
 // it is cut and ctx's error returned), so give ctx a deadline.
 func (srv *Server) Shutdown(ctx context.Context) error {
-	if !srv.closeNamespaces() {
+	if !srv.closeNamespaces(ctx) {
 		return ErrServerClosed
 	}
 	err := srv.eio.Shutdown(ctx)
@@ -181,7 +190,7 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 // Close is Shutdown without waiting for clients: connections are cut at
 // once. It waits for the handlers still running.
 func (srv *Server) Close() error {
-	if !srv.closeNamespaces() {
+	if !srv.closeNamespaces(context.Background()) {
 		return ErrServerClosed
 	}
 	err := srv.eio.Close()
@@ -190,15 +199,26 @@ func (srv *Server) Close() error {
 }
 
 // closeNamespaces marks the server closed, disconnects every socket with
-// "server shutting down" and closes the adapters; false if the server was
-// already closed.
-func (srv *Server) closeNamespaces() bool {
+// "server shutting down", waits (until ctx is done) for their disconnect
+// handlers, which may still broadcast, to the other servers too, as in
+// Node, and then closes the adapters; false if the server was already
+// closed.
+func (srv *Server) closeNamespaces(ctx context.Context) bool {
 	nsps, ok := srv.markClosed()
 	if !ok {
 		return false
 	}
+	var finals []<-chan struct{}
 	for _, ns := range nsps {
-		ns.closeSockets(ReasonServerShuttingDown)
+		finals = append(finals, ns.closeSockets(ReasonServerShuttingDown)...)
+	}
+wait:
+	for _, done := range finals {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			break wait
+		}
 	}
 	for _, ns := range nsps {
 		_ = ns.adapter.Close()

@@ -502,12 +502,14 @@ func (s *Socket) dispatchEvent(ev *Event) {
 
 // onClose disconnects the socket with reason, once. The handlers run on
 // the dispatcher, after the event being handled, if any: disconnecting
-// (rooms still there), then the cleanup, then disconnect.
-func (s *Socket) onClose(reason Reason) {
+// (rooms still there), then the cleanup, then disconnect. The returned
+// channel is closed when they have run; nil if the socket was already
+// closing.
+func (s *Socket) onClose(reason Reason) <-chan struct{} {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
-		return
+		return nil
 	}
 	wasConnected := s.connected
 	s.closing = true
@@ -522,7 +524,9 @@ func (s *Socket) onClose(reason Reason) {
 	for _, fn := range acks {
 		fn(nil) // pending EmitWithAck calls fail with ErrDisconnected
 	}
+	done := make(chan struct{})
 	s.enqueueFinal(func() {
+		defer close(done)
 		if wasConnected {
 			s.mu.Lock()
 			before := slices.Clone(s.onDisconnecng)
@@ -552,6 +556,7 @@ func (s *Socket) onClose(reason Reason) {
 		}
 		s.log.Debug("socketio: socket disconnected", "reason", string(reason))
 	})
+	return done
 }
 
 // recoverableReasons are the disconnect reasons after which a session is
