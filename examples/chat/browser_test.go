@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosio/gosio/examples/chat/chatapp"
 	"github.com/gosio/gosio/socketio"
 
 	"github.com/stretchr/testify/assert"
@@ -159,7 +160,7 @@ type shownImage struct {
 func TestBrowser(t *testing.T) {
 	node, clientDir := requireBrowser(t)
 
-	srv, h, err := newHandler(clientDir, slog.New(slog.DiscardHandler))
+	srv, h, err := chatapp.NewHandler(&chatapp.Options{ClientDir: clientDir, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	cuts := newCutter(srv)
 	mux := http.NewServeMux()
@@ -363,7 +364,7 @@ func (c *cutter) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	nick := r.URL.Query().Get("nick")
 	var target *socketio.Socket
 	for _, s := range c.srv.Of("/").Sockets() {
-		if m, ok := memberOf(s); ok && m.Nick == nick {
+		if m, ok := chatapp.MemberOf(s); ok && m.Nick == nick {
 			target = s
 			break
 		}

@@ -16,23 +16,17 @@ package main
 
 import (
 	"context"
-	"embed"
 	"errors"
 	"flag"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
-	"github.com/gosio/gosio/engineio"
-	"github.com/gosio/gosio/socketio"
+	"github.com/gosio/gosio/examples/chat/chatapp"
 )
-
-//go:embed index.html
-var page embed.FS
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:3000", "listen address")
@@ -46,7 +40,7 @@ func main() {
 }
 
 func run(addr, clientDir string, logger *slog.Logger) error {
-	srv, handler, err := newHandler(clientDir, logger)
+	srv, handler, err := chatapp.NewHandler(&chatapp.Options{ClientDir: clientDir, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -77,51 +71,3 @@ func run(addr, clientDir string, logger *slog.Logger) error {
 	logger.Info("chat: stopped")
 	return nil
 }
-
-// maxHTTPBufferSize lets a maxImageBytes image through: over long-polling
-// a binary attachment travels base64-encoded, 4/3 of its size. (The
-// default, 1 MB, would close the connection of anyone sending a larger
-// image.)
-const maxHTTPBufferSize = 4 << 20
-
-// newHandler returns the chat server and the HTTP handler serving it, the
-// page and the browser client.
-func newHandler(clientDir string, logger *slog.Logger) (*socketio.Server, http.Handler, error) {
-	srv, err := socketio.New(&socketio.Options{
-		Logger: logger,
-		Engine: engineio.Options{MaxHTTPBufferSize: maxHTTPBufferSize},
-		// A client that lost its connection for up to 2 minutes comes back
-		// with the same socket id, room and nickname, and gets the
-		// messages it missed.
-		ConnectionStateRecovery: &socketio.RecoveryOptions{},
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	newChat(srv, logger).register()
-
-	mux := http.NewServeMux()
-	mux.Handle(srv.Path(), srv)
-	mux.Handle("GET /{$}", http.FileServerFS(page))
-	for _, name := range []string{"socket.io.min.js", "socket.io.min.js.map"} {
-		mux.HandleFunc("GET /"+name, func(w http.ResponseWriter, r *http.Request) {
-			file := filepath.Join(clientDir, name)
-			if _, err := os.Stat(file); err != nil {
-				http.Redirect(w, r, cdnBase+name, http.StatusFound)
-				return
-			}
-			http.ServeFile(w, r, file)
-		})
-	}
-	return srv, mux, nil
-}
-
-// clientVersion is the socket.io-client version pinned in
-// conformance/package.json (the test checks they agree).
-const clientVersion = "4.8.4"
-
-// cdnBase is the fallback for the browser client and its source map.
-const (
-	cdnBase   = "https://cdn.jsdelivr.net/npm/socket.io-client@" + clientVersion + "/dist/"
-	cdnClient = cdnBase + "socket.io.min.js"
-)

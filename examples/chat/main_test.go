@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosio/gosio/examples/chat/chatapp"
 	"github.com/gosio/gosio/internal/leakcheck"
 )
 
@@ -28,7 +29,7 @@ func TestMain(m *testing.M) { leakcheck.Main(m) }
 // its base URL.
 func newTestServer(t *testing.T, clientDir string) string {
 	t.Helper()
-	srv, h, err := newHandler(clientDir, slog.New(slog.DiscardHandler))
+	srv, h, err := chatapp.NewHandler(&chatapp.Options{ClientDir: clientDir, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	ts := httptest.NewServer(h)
 	t.Cleanup(func() {
@@ -63,7 +64,7 @@ func TestPageAndClient(t *testing.T) {
 	// No local client build in the directory: redirected to the CDN.
 	res, _ = get("/socket.io.min.js")
 	assert.Equal(t, http.StatusFound, res.StatusCode)
-	assert.Equal(t, cdnClient, res.Header.Get("Location"))
+	assert.Equal(t, chatapp.CDNClient, res.Header.Get("Location"))
 
 	// With it: served from there.
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "socket.io.min.js"), []byte("/* io */"), 0o644))
@@ -83,7 +84,7 @@ func TestClientVersionPinned(t *testing.T) {
 		Dependencies map[string]string `json:"dependencies"`
 	}
 	require.NoError(t, json.Unmarshal(b, &pkg))
-	assert.Equal(t, pkg.Dependencies["socket.io-client"], clientVersion)
+	assert.Equal(t, pkg.Dependencies["socket.io-client"], chatapp.ClientVersion)
 }
 
 func TestChat(t *testing.T) {
@@ -174,7 +175,7 @@ func TestChat(t *testing.T) {
 		{"chat", `{"text":42}`, "", "invalid payload"},
 		{"chat", ``, "", "message is empty"}, // no argument at all
 		{"image", `{"name":"a.txt","mime":"text/plain",` + placeholder + `}`, "hi", "not an image"},
-		{"image", `{"name":"big.png","mime":"image/png",` + placeholder + `}`, strings.Repeat("x", maxImageBytes+1), "larger than 2 MiB"},
+		{"image", `{"name":"big.png","mime":"image/png",` + placeholder + `}`, strings.Repeat("x", chatapp.MaxImageBytes+1), "larger than 2 MiB"},
 		{"image", `{"name":"empty.png","mime":"image/png",` + placeholder + `}`, "", "empty image"},
 	} {
 		var ack string
@@ -183,7 +184,7 @@ func TestChat(t *testing.T) {
 		} else {
 			ack = alice.call(c.event, c.arg)
 		}
-		var res result
+		var res chatapp.Result
 		require.NoError(t, json.Unmarshal([]byte(ack), &res), ack)
 		assert.False(t, res.OK, "%s %.80s: %s", c.event, c.arg, ack)
 		assert.Contains(t, res.Error, c.want, "%s %.80s", c.event, c.arg)

@@ -1,4 +1,4 @@
-package main
+package chatapp
 
 import (
 	"context"
@@ -6,21 +6,26 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/gosio/gosio/adapter"
 	"github.com/gosio/gosio/socketio"
 )
 
 // Input limits.
 const (
-	maxNickLen    = 32      // runes
-	maxTextLen    = 2000    // runes
-	maxNameLen    = 200     // runes, an image's file name
-	maxImageBytes = 2 << 20 // 2 MiB
+	maxNickLen = 32   // runes
+	maxTextLen = 2000 // runes
+	maxNameLen = 200  // runes, an image's file name
 )
+
+// MaxImageBytes is the default limit of an image's size (2 MiB), the
+// page's own; see [Options.MaxImageBytes].
+const MaxImageBytes = 2 << 20
 
 var (
 	roomRe = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
@@ -48,8 +53,8 @@ type (
 
 // Server → client payloads.
 type (
-	// result answers chat and image: {ok: true} or {ok: false, error}.
-	result struct {
+	// Result answers chat and image: {ok: true} or {ok: false, error}.
+	Result struct {
 		OK    bool   `json:"ok"`
 		Error string `json:"error,omitempty"`
 	}
@@ -79,30 +84,35 @@ type (
 	}
 )
 
-// member is what a socket stores with SetData once it has joined a room;
-// FetchSockets returns it for the member list.
-type member struct {
+// Member is what a socket stores with SetData once it has joined a room;
+// FetchSockets returns it for the member list, from every server: it
+// crosses servers as JSON (MessagePack over NATS), so it holds nothing
+// but its exported fields.
+type Member struct {
 	Nick string `json:"nick"`
 	Room string `json:"room"`
 }
 
 // chat holds the handlers. All its state lives in the sockets (SetData)
-// and the adapter's rooms; the events of one socket are handled one at a
-// time, so a socket's member data needs no lock.
+// and the adapter's rooms, never in this process's memory: with a
+// cluster adapter, every server of the cluster sees the same rooms and
+// members. The events of one socket are handled one at a time, so a
+// socket's member data needs no lock.
 type chat struct {
-	srv *socketio.Server
-	log *slog.Logger
-	now func() time.Time
+	srv      *socketio.Server
+	log      *slog.Logger
+	now      func() time.Time
+	maxImage int // bytes
 }
 
-func newChat(srv *socketio.Server, logger *slog.Logger) *chat {
-	return &chat{srv: srv, log: logger, now: time.Now}
+func newChat(srv *socketio.Server, logger *slog.Logger, maxImage int) *chat {
+	return &chat{srv: srv, log: logger, now: time.Now, maxImage: maxImage}
 }
 
 func (c *chat) register() {
 	c.srv.OnConnection(func(ctx context.Context, s *socketio.Socket) error {
 		c.log.Info("connected", "socket", s, "transport", s.Conn().Transport(), "recovered", s.Recovered())
-		if m, ok := memberOf(s); ok && s.Recovered() {
+		if m, ok := MemberOf(s); ok && s.Recovered() {
 			// Connection state recovery gave the socket back its id, rooms
 			// and data, and the events it missed: the others, who saw it
 			// leave, see it come back. The page does not join again.
@@ -112,12 +122,12 @@ func (c *chat) register() {
 		return nil
 	})
 	c.srv.On("join", ackOnBadInput(socketio.HandleAck(c.join), joinResult{Error: "invalid payload"}))
-	c.srv.On("chat", ackOnBadInput(socketio.HandleAck(c.chat), result{Error: "invalid payload"}))
-	c.srv.On("image", ackOnBadInput(socketio.HandleAck(c.image), result{Error: "invalid payload"}))
+	c.srv.On("chat", ackOnBadInput(socketio.HandleAck(c.chat), Result{Error: "invalid payload"}))
+	c.srv.On("image", ackOnBadInput(socketio.HandleAck(c.image), Result{Error: "invalid payload"}))
 	c.srv.On("typing", socketio.Handle(c.typing))
 	c.srv.OnDisconnect(func(s *socketio.Socket, reason socketio.Reason) {
 		c.log.Info("disconnected", "socket", s, "reason", string(reason))
-		if m, ok := memberOf(s); ok {
+		if m, ok := MemberOf(s); ok {
 			// The socket has already left its rooms. Except its own id:
 			// should it come back by connection state recovery, this event
 			// must not be among those it missed (it would read that it
@@ -143,14 +153,16 @@ func ackOnBadInput[R any](h socketio.EventHandlerFunc, bad R) socketio.EventHand
 	}
 }
 
-// memberOf returns the socket's nick and room, if it has joined one.
-func memberOf(s *socketio.Socket) (member, bool) {
-	m, ok := s.Data().(member)
+// MemberOf returns the nick and room of a socket of this server, if it
+// has joined a room.
+func MemberOf(s *socketio.Socket) (Member, bool) {
+	m, ok := s.Data().(Member)
 	return m, ok
 }
 
 // report logs an error of the server side (an emit or FetchSockets that
-// failed: a closed server); the client gets an error field, not silence.
+// failed: a closed server, or, with a cluster adapter, other servers not
+// reached); the client gets an error field, not silence.
 func (c *chat) report(s *socketio.Socket, err error) {
 	if err != nil {
 		c.log.Warn("chat: server error", "socket", s, "err", err)
@@ -166,8 +178,8 @@ func (c *chat) join(ctx context.Context, s *socketio.Socket, in joinIn) (joinRes
 	if !roomRe.MatchString(room) {
 		return joinResult{Error: "room must be 1 to 32 characters among a-z, 0-9 and -"}, nil
 	}
-	next := member{Nick: nick, Room: room}
-	prev, joined := memberOf(s)
+	next := Member{Nick: nick, Room: room}
+	prev, joined := MemberOf(s)
 	if !joined || prev != next {
 		if joined {
 			s.Leave(prev.Room)
@@ -180,13 +192,19 @@ func (c *chat) join(ctx context.Context, s *socketio.Socket, in joinIn) (joinRes
 	}
 
 	sockets, err := c.srv.In(room).FetchSockets(ctx)
-	if err != nil {
+	var partial *adapter.PartialError
+	switch {
+	case errors.As(err, &partial):
+		// A server of the cluster did not answer in time (it is going
+		// away, or overloaded): list the members of those that did.
+		c.report(s, err)
+	case err != nil:
 		c.report(s, err)
 		return joinResult{Error: "could not list the room's members"}, nil
 	}
 	members := make([]string, 0, len(sockets))
 	for _, rs := range sockets {
-		var m member
+		var m Member
 		if rs.Data(&m) == nil && m.Nick != "" {
 			members = append(members, m.Nick)
 		}
@@ -195,25 +213,25 @@ func (c *chat) join(ctx context.Context, s *socketio.Socket, in joinIn) (joinRes
 	return joinResult{OK: true, Members: slices.Compact(members)}, nil
 }
 
-func (c *chat) chat(ctx context.Context, s *socketio.Socket, in chatIn) (result, error) {
-	m, ok := memberOf(s)
+func (c *chat) chat(ctx context.Context, s *socketio.Socket, in chatIn) (Result, error) {
+	m, ok := MemberOf(s)
 	if !ok {
-		return result{Error: "join a room first"}, nil
+		return Result{Error: "join a room first"}, nil
 	}
 	text := strings.TrimSpace(in.Text)
 	if msg := checkMessage(text); msg != "" {
-		return result{Error: msg}, nil
+		return Result{Error: msg}, nil
 	}
 	// c.srv.To, not s.To: the sender gets its own message too.
 	if err := c.srv.To(m.Room).Emit("chat", chatOut{Nick: m.Nick, Text: text, At: c.now().UnixMilli()}); err != nil {
 		c.report(s, err)
-		return result{Error: "not sent"}, nil
+		return Result{Error: "not sent"}, nil
 	}
-	return result{OK: true}, nil
+	return Result{OK: true}, nil
 }
 
 func (c *chat) typing(ctx context.Context, s *socketio.Socket, in typingIn) error {
-	m, ok := memberOf(s)
+	m, ok := MemberOf(s)
 	if !ok {
 		return nil
 	}
@@ -222,37 +240,37 @@ func (c *chat) typing(ctx context.Context, s *socketio.Socket, in typingIn) erro
 	return s.To(m.Room).Volatile().Emit("typing", typingOut{Nick: m.Nick, Typing: in.Typing})
 }
 
-func (c *chat) image(ctx context.Context, s *socketio.Socket, in imageIn) (result, error) {
-	m, ok := memberOf(s)
+func (c *chat) image(ctx context.Context, s *socketio.Socket, in imageIn) (Result, error) {
+	m, ok := MemberOf(s)
 	if !ok {
-		return result{Error: "join a room first"}, nil
+		return Result{Error: "join a room first"}, nil
 	}
 	name := strings.TrimSpace(in.Name)
 	if name == "" {
 		name = "image"
 	}
 	if msg := checkText("file name", name, maxNameLen); msg != "" {
-		return result{Error: msg}, nil
+		return Result{Error: msg}, nil
 	}
 	mime := strings.ToLower(strings.TrimSpace(in.Mime))
 	if !mimeRe.MatchString(mime) {
-		return result{Error: "not an image (image/* type expected)"}, nil
+		return Result{Error: "not an image (image/* type expected)"}, nil
 	}
 	switch {
 	case len(in.Data) == 0:
-		return result{Error: "empty image"}, nil
-	case len(in.Data) > maxImageBytes:
-		return result{Error: "image larger than 2 MiB"}, nil
+		return Result{Error: "empty image"}, nil
+	case len(in.Data) > c.maxImage:
+		return Result{Error: "image larger than " + formatBytes(c.maxImage)}, nil
 	}
 	// s.To: everyone in the room but the sender, who shows its image
 	// itself rather than downloading it back.
 	out := imageOut{Nick: m.Nick, Name: name, Mime: mime, Data: in.Data, At: c.now().UnixMilli()}
 	if err := s.To(m.Room).Emit("image", out); err != nil {
 		c.report(s, err)
-		return result{Error: "not sent"}, nil
+		return Result{Error: "not sent"}, nil
 	}
 	c.log.Info("image", "socket", s, "room", m.Room, "bytes", len(in.Data))
-	return result{OK: true}, nil
+	return Result{OK: true}, nil
 }
 
 // checkText validates a short one-line text: non-empty, at most max runes,
@@ -285,4 +303,16 @@ func checkMessage(s string) string {
 		return "message contains control characters"
 	}
 	return ""
+}
+
+// formatBytes writes a size as the page does: "2 MiB", "960 KiB" or
+// "1000 bytes".
+func formatBytes(n int) string {
+	switch {
+	case n%(1<<20) == 0:
+		return strconv.Itoa(n>>20) + " MiB"
+	case n%(1<<10) == 0:
+		return strconv.Itoa(n>>10) + " KiB"
+	}
+	return strconv.Itoa(n) + " bytes"
 }
