@@ -52,6 +52,22 @@
 //	BroadcastWithAcks    Timeout(2s).EmitWithAck to five clients
 //	ConnectTimeout       a connection that joins no namespace is closed
 //
+// # Cluster scenarios
+//
+// cluster_test.go runs socket.io-client sockets spread round-robin over
+// three socketio.Servers joined by the NATS adapter (adapter/nats) over an
+// embedded NATS server (scripts/cluster_client.cjs): what one server does
+// must reach the clients of the others.
+//
+//	broadcast            a binary-laden broadcast reaches every client once
+//	rooms                To/Except from a server holding no member
+//	acks                 Timeout(5s).EmitWithAck answered on every server
+//	fetch                FetchSockets (ids, rooms, data, auth) from each
+//	remote_disconnect    RemoteSocket.Disconnect(true) of another server's
+//	                     client ("io server disconnect")
+//	server_side_emit     ServerSideEmitWithAck: the other servers answer
+//	                     and emit to their own clients only
+//
 // Besides each scenario's own checks, every run checks that client and
 // server agree on every socket (id, namespace, Engine.IO session), the
 // transports on both sides (with upgrades: every connection upgrades and
