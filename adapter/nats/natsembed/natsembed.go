@@ -116,9 +116,11 @@ func isLoopback(host string) bool {
 }
 
 // Connect opens a client connection to the server, in-process (no
-// network), with the given nats.go options.
+// network), with the given nats.go options. The connection handshake may
+// take up to 10 s (nats.go's default, 2 s, is short for a loaded machine:
+// the server runs in this process), unless opts set nats.Timeout.
 func (s *Server) Connect(opts ...nats.Option) (*nats.Conn, error) {
-	opts = append([]nats.Option{nats.InProcessServer(s.ns)}, opts...)
+	opts = append([]nats.Option{nats.InProcessServer(s.ns), nats.Timeout(10 * time.Second)}, opts...)
 	nc, err := nats.Connect("", opts...)
 	if err != nil {
 		return nil, fmt.Errorf("natsembed: connect: %w", err)
