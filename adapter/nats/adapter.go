@@ -60,14 +60,16 @@ func New(nc *nats.Conn, opts ...Option) adapter.Factory {
 
 // Connect connects to the NATS servers at url (a comma-separated list)
 // with options suited to the adapter: reconnect forever, retry a failed
-// first connect, and log disconnections, reconnections and asynchronous
-// errors to log (nil: no logs). opts come after and override them.
+// first connect, allow 10 s per connection attempt, and log
+// disconnections, reconnections and asynchronous errors to log (nil: no
+// logs). opts come after and override them.
 func Connect(url string, log *slog.Logger, opts ...nats.Option) (*nats.Conn, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	base := []nats.Option{
 		nats.Name("gosio"),
+		nats.Timeout(10 * time.Second), // dial and handshake, per attempt
 		nats.MaxReconnects(-1),
 		nats.RetryOnFailedConnect(true),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
@@ -516,16 +518,21 @@ func newRequestID() string {
 }
 
 // toWireArray converts the JSON array of an event or ack (with its
-// attachments) to its cluster form, binaries as []byte.
+// attachments) to its cluster form (see [wire.FromJSON]): objects in
+// order, integers as integers, binaries as []byte. null is an empty
+// array.
 func toWireArray(data jsontext.Value, attachments [][]byte) ([]any, error) {
-	var v []any
-	if err := parser.Unmarshal(data, attachments, &v); err != nil {
+	v, err := wire.FromJSON(data, attachments)
+	if err != nil {
 		return nil, err
 	}
-	if v == nil {
-		v = []any{}
+	switch v := v.(type) {
+	case []any:
+		return v, nil
+	case nil:
+		return []any{}, nil
 	}
-	return v, nil
+	return nil, fmt.Errorf("natsadapter: JSON value of kind %v is not an array", data.Kind())
 }
 
 // ackToWire converts the arguments of an ack to a remote ack: the first
@@ -543,10 +550,10 @@ func ackToWire(data jsontext.Value, attachments [][]byte) (first any, all []any,
 }
 
 // ackFromWire converts a remote ack back to the JSON array of its
-// arguments and their attachments.
+// arguments and their attachments (see [wire.ToJSON]).
 func ackFromWire(first any, all []any) (jsontext.Value, [][]byte, error) {
 	if all == nil {
 		all = []any{first}
 	}
-	return parser.Marshal(all)
+	return wire.ToJSON(all)
 }

@@ -341,7 +341,7 @@ func (a *Adapter) onFetchSockets(from string, d *wire.FetchSocketsData) {
 }
 
 func (a *Adapter) onServerSideEmit(from string, d *wire.ServerSideEmitData) {
-	data, atts, err := parser.Marshal(d.Packet)
+	data, atts, err := wire.ToJSON(d.Packet)
 	if err != nil || len(d.Packet) == 0 {
 		a.log.Debug("natsadapter: invalid server-side event dropped", "peer", from, "err", err)
 		return

@@ -98,6 +98,9 @@
 // Node's cluster adapter. Load balancers with sticky sessions (required
 // by HTTP long-polling anyway) send it back to the same server.
 //
-// Values cross servers as MessagePack: JSON objects keep their content but
-// not the order of their keys, and numbers become float64 or int64.
+// Values cross servers as MessagePack, as Node's cluster adapter sends
+// them: JSON objects keep their keys in order, integers travel as integers
+// and binary attachments as MessagePack bin, so that JSON written as
+// JSON.stringify writes it (and as socketio/parser.Marshal does) reaches
+// the other servers' clients byte for byte.
 package natsadapter

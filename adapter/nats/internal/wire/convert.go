@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	json "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/gosio/gosio/adapter"
 	"github.com/gosio/gosio/socketio/parser"
@@ -18,9 +16,9 @@ const (
 	PacketAck   = 3
 )
 
-// PacketToWire converts p to its cluster form: its JSON data decoded, each
-// placeholder replaced by its attachment as a []byte (aliasing
-// p.Attachments, not copied). BINARY_EVENT and BINARY_ACK become EVENT and
+// PacketToWire converts p to its cluster form: its JSON data transcoded by
+// [FromJSON], objects in order, each placeholder replaced by its
+// attachment as a []byte (aliasing p.Attachments, not copied). BINARY_EVENT and BINARY_ACK become EVENT and
 // ACK, as Node sends them.
 func PacketToWire(p *parser.Packet) (WirePacket, error) {
 	w := WirePacket{Type: int(p.Type), Nsp: p.Namespace, ID: p.ID, HasID: p.HasID}
@@ -34,15 +32,16 @@ func PacketToWire(p *parser.Packet) (WirePacket, error) {
 		return w, fmt.Errorf("wire: packet type %v", p.Type)
 	}
 	if p.Data != nil {
-		if err := parser.Unmarshal(p.Data, p.Attachments, &w.Data); err != nil {
+		var err error
+		if w.Data, err = FromJSON(p.Data, p.Attachments); err != nil {
 			return w, fmt.Errorf("wire: packet data: %w", err)
 		}
 	}
 	return w, nil
 }
 
-// PacketFromWire converts a cluster packet back: every []byte in w.Data
-// becomes a placeholder and an attachment, and the packet becomes a
+// PacketFromWire converts a cluster packet back: w.Data is written by
+// [ToJSON], every []byte becoming a placeholder and an attachment, and the packet becomes a
 // BINARY_EVENT (BINARY_ACK) when there are attachments. The namespace is
 // nsp, the message's, as Node overwrites it; w.Nsp when nsp is empty.
 func PacketFromWire(w WirePacket, nsp string) (*parser.Packet, error) {
@@ -60,7 +59,7 @@ func PacketFromWire(w WirePacket, nsp string) (*parser.Packet, error) {
 		p.Namespace = "/"
 	}
 	if w.Data != nil {
-		data, atts, err := parser.Marshal(w.Data)
+		data, atts, err := ToJSON(w.Data)
 		if err != nil {
 			return nil, fmt.Errorf("wire: packet data: %w", err)
 		}
@@ -115,27 +114,25 @@ func (o Opts) BroadcastOptions() adapter.BroadcastOptions {
 	return b
 }
 
-// jsonToValue decodes JSON into a free-form value (nil for no JSON).
+// jsonToValue transcodes JSON that carries no attachments (socket data,
+// handshake auth) to a cluster value, as [FromJSON] but with placeholders
+// left as objects; nil for no JSON.
 func jsonToValue(raw jsontext.Value) (any, error) {
 	if len(raw) == 0 {
 		return nil, nil
 	}
-	var v any
-	if err := json.Unmarshal(raw, &v, jsonv1.DefaultOptionsV1()); err != nil {
-		return nil, err
-	}
-	return v, nil
+	return fromJSON(raw, nil, false)
 }
 
-// valueToJSON encodes a free-form value as JSON; []byte becomes base64,
-// time.Time RFC 3339.
+// valueToJSON writes a cluster value as [ToJSON] does, except that []byte
+// becomes a base64 string, encoding/json's form, there being no
+// attachments to hold it.
 func valueToJSON(v any) (jsontext.Value, error) {
-	b, err := json.Marshal(v, jsonv1.DefaultOptionsV1(),
-		jsontext.EscapeForHTML(false), jsontext.EscapeForJS(false))
-	if err != nil {
+	w := jsonWriter{buf: make([]byte, 0, 64)}
+	if err := w.value(v, 0); err != nil {
 		return nil, err
 	}
-	return b, nil
+	return w.buf, nil
 }
 
 // SocketFromInfo converts a socket snapshot to its cluster form.

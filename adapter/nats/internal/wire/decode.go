@@ -14,7 +14,9 @@ import (
 //
 // Values of free form (packet data, socket data, handshake auth) are
 // decoded as nil, bool, int64, uint64, float64, string, []byte (MessagePack
-// bin), time.Time (timestamp extension), []any and map[string]any.
+// bin), time.Time (timestamp extension), []any and [Object], which keeps
+// the order of the map's keys (the first position and the last value of
+// a repeated key, as Node's decoder).
 func Decode(b []byte) (*Message, error) {
 	m, err := decode(b)
 	if err != nil {
@@ -36,7 +38,7 @@ func decode(b []byte) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	env, ok := v.(map[string]any)
+	env, ok := v.(Object)
 	if !ok {
 		return nil, fmt.Errorf("envelope is %s, not a map", kind(v))
 	}
@@ -69,7 +71,7 @@ func decode(b []byte) (*Message, error) {
 	return &m, nil
 }
 
-func decodeData(t MessageType, data map[string]any) (any, error) {
+func decodeData(t MessageType, data Object) (any, error) {
 	switch t {
 	case Broadcast:
 		var d BroadcastData
@@ -122,7 +124,7 @@ func decodeData(t MessageType, data map[string]any) (any, error) {
 		}
 		d.Sockets = make([]Socket, len(list))
 		for i, v := range list {
-			s, ok := v.(map[string]any)
+			s, ok := v.(Object)
 			if !ok {
 				return nil, fmt.Errorf("sockets[%d] is %s, not a map", i, kind(v))
 			}
@@ -145,7 +147,7 @@ func decodeData(t MessageType, data map[string]any) (any, error) {
 		if d.RequestID, err = reqString(data, fRequestID); err != nil {
 			return nil, err
 		}
-		d.Packet = data[fPacket] // any value, absent being undefined
+		d.Packet, _ = data.Get(fPacket) // any value, absent being undefined
 		if d.Args, err = optArray(data, fArgs); err != nil {
 			return nil, err
 		}
@@ -169,7 +171,7 @@ func decodeData(t MessageType, data map[string]any) (any, error) {
 		if d.RequestID, err = reqString(data, fRequestID); err != nil {
 			return nil, err
 		}
-		d.Packet = data[fPacket]
+		d.Packet, _ = data.Get(fPacket)
 		if d.Args, err = optArray(data, fArgs); err != nil {
 			return nil, err
 		}
@@ -180,7 +182,7 @@ func decodeData(t MessageType, data map[string]any) (any, error) {
 
 // decodeOpts decodes data.opts. Node builds rooms and except with new Set(),
 // which accepts undefined: absent or nil lists are empty.
-func decodeOpts(data map[string]any) (Opts, error) {
+func decodeOpts(data Object) (Opts, error) {
 	var o Opts
 	m, err := reqMap(data, fOpts)
 	if err != nil {
@@ -202,14 +204,14 @@ func decodeOpts(data map[string]any) (Opts, error) {
 	if o.Flags.Local, err = optBool(f, fLocal); err != nil {
 		return o, fmt.Errorf("opts.flags: %w", err)
 	}
-	if v, ok := f[fCompress]; ok && v != nil {
+	if v, ok := f.Get(fCompress); ok && v != nil {
 		b, ok := v.(bool)
 		if !ok {
 			return o, fmt.Errorf("opts.flags.compress is %s, not a bool", kind(v))
 		}
 		o.Flags.Compress = &b
 	}
-	if v, ok := f[fTimeout]; ok && v != nil {
+	if v, ok := f.Get(fTimeout); ok && v != nil {
 		ms, ok := number(v)
 		if !ok || ms < 0 || ms > float64(maxTimeout) {
 			return o, fmt.Errorf("opts.flags.timeout is not a valid duration: %v", v)
@@ -219,7 +221,7 @@ func decodeOpts(data map[string]any) (Opts, error) {
 	return o, nil
 }
 
-func decodePacket(m map[string]any) (WirePacket, error) {
+func decodePacket(m Object) (WirePacket, error) {
 	var p WirePacket
 	t, err := reqInt(m, fType)
 	if err != nil {
@@ -229,11 +231,11 @@ func decodePacket(m map[string]any) (WirePacket, error) {
 		return p, fmt.Errorf("unknown packet type %d", t)
 	}
 	p.Type = int(t)
-	p.Data = m[fData]
+	p.Data, _ = m.Get(fData)
 	if p.Nsp, err = optString(m, fNSP); err != nil {
 		return p, err
 	}
-	if v, ok := m[fID]; ok && v != nil {
+	if v, ok := m.Get(fID); ok && v != nil {
 		id, ok := integer(v)
 		if !ok || id < 0 || id > maxAckID {
 			return p, fmt.Errorf("id is not a valid ack id: %v", v)
@@ -243,7 +245,7 @@ func decodePacket(m map[string]any) (WirePacket, error) {
 	return p, nil
 }
 
-func decodeSocket(m map[string]any, s *Socket) error {
+func decodeSocket(m Object, s *Socket) error {
 	var err error
 	if s.ID, err = reqString(m, fID); err != nil {
 		return err
@@ -251,7 +253,7 @@ func decodeSocket(m map[string]any, s *Socket) error {
 	if s.Rooms, err = optStrings(m, fRooms); err != nil {
 		return err
 	}
-	s.Data = m[fData]
+	s.Data, _ = m.Get(fData)
 	h, err := optMap(m, fHandshake)
 	if err != nil || h == nil {
 		return err
@@ -277,14 +279,14 @@ func decodeSocket(m map[string]any, s *Socket) error {
 	if hs.Secure, err = optBool(h, fSecure); err != nil {
 		return fmt.Errorf("handshake: %w", err)
 	}
-	if v, ok := h[fIssued]; ok && v != nil {
+	if v, ok := h.Get(fIssued); ok && v != nil {
 		n, ok := number(v)
 		if !ok || n < math.MinInt64 || n >= math.MaxInt64 {
 			return fmt.Errorf("handshake.issued is %s, not a number", kind(v))
 		}
 		hs.Issued = int64(n)
 	}
-	hs.Auth = h[fAuth]
+	hs.Auth, _ = h.Get(fAuth)
 	return nil
 }
 
@@ -306,8 +308,8 @@ func wrong(name string, v any, want string) error {
 	return fmt.Errorf("field %q is %s, not %s", name, kind(v), want)
 }
 
-func reqString(m map[string]any, name string) (string, error) {
-	v, ok := m[name]
+func reqString(m Object, name string) (string, error) {
+	v, ok := m.Get(name)
 	if !ok {
 		return "", missing(name)
 	}
@@ -318,15 +320,15 @@ func reqString(m map[string]any, name string) (string, error) {
 	return s, nil
 }
 
-func optString(m map[string]any, name string) (string, error) {
-	if v, ok := m[name]; !ok || v == nil {
+func optString(m Object, name string) (string, error) {
+	if v, ok := m.Get(name); !ok || v == nil {
 		return "", nil
 	}
 	return reqString(m, name)
 }
 
-func optBool(m map[string]any, name string) (bool, error) {
-	v, ok := m[name]
+func optBool(m Object, name string) (bool, error) {
+	v, ok := m.Get(name)
 	if !ok || v == nil {
 		return false, nil
 	}
@@ -365,8 +367,8 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
-func reqInt(m map[string]any, name string) (int64, error) {
-	v, ok := m[name]
+func reqInt(m Object, name string) (int64, error) {
+	v, ok := m.Get(name)
 	if !ok {
 		return 0, missing(name)
 	}
@@ -377,27 +379,27 @@ func reqInt(m map[string]any, name string) (int64, error) {
 	return n, nil
 }
 
-func reqMap(m map[string]any, name string) (map[string]any, error) {
-	v, ok := m[name]
+func reqMap(m Object, name string) (Object, error) {
+	v, ok := m.Get(name)
 	if !ok {
 		return nil, missing(name)
 	}
-	r, ok := v.(map[string]any)
+	r, ok := v.(Object)
 	if !ok {
 		return nil, wrong(name, v, "a map")
 	}
 	return r, nil
 }
 
-func optMap(m map[string]any, name string) (map[string]any, error) {
-	if v, ok := m[name]; !ok || v == nil {
+func optMap(m Object, name string) (Object, error) {
+	if v, ok := m.Get(name); !ok || v == nil {
 		return nil, nil
 	}
 	return reqMap(m, name)
 }
 
-func reqArray(m map[string]any, name string) ([]any, error) {
-	v, ok := m[name]
+func reqArray(m Object, name string) ([]any, error) {
+	v, ok := m.Get(name)
 	if !ok {
 		return nil, missing(name)
 	}
@@ -408,22 +410,22 @@ func reqArray(m map[string]any, name string) ([]any, error) {
 	return a, nil
 }
 
-func optArray(m map[string]any, name string) ([]any, error) {
-	if _, ok := m[name]; !ok {
+func optArray(m Object, name string) ([]any, error) {
+	if _, ok := m.Get(name); !ok {
 		return nil, nil
 	}
 	return reqArray(m, name)
 }
 
-func reqStrings(m map[string]any, name string) ([]string, error) {
-	if _, ok := m[name]; !ok {
+func reqStrings(m Object, name string) ([]string, error) {
+	if _, ok := m.Get(name); !ok {
 		return nil, missing(name)
 	}
 	return optStrings(m, name)
 }
 
-func optStrings(m map[string]any, name string) ([]string, error) {
-	v, ok := m[name]
+func optStrings(m Object, name string) ([]string, error) {
+	v, ok := m.Get(name)
 	if !ok || v == nil {
 		return nil, nil
 	}
@@ -446,14 +448,15 @@ func strings(name string, a []any) ([]string, error) {
 }
 
 // optMulti decodes a map of string or string-array values.
-func optMulti(m map[string]any, name string) (map[string][]string, error) {
+func optMulti(m Object, name string) (map[string][]string, error) {
 	r, err := optMap(m, name)
 	if err != nil || r == nil {
 		return nil, err
 	}
 	out := make(map[string][]string, len(r))
-	for k, v := range r {
-		switch v := v.(type) {
+	for _, mem := range r {
+		k := mem.Key
+		switch v := mem.Value.(type) {
 		case string:
 			out[k] = []string{v}
 		case []any:

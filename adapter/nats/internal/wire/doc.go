@@ -38,6 +38,16 @@
 // answers (BROADCAST_CLIENT_COUNT and BROADCAST_ACK, FETCH_SOCKETS_RESPONSE,
 // SERVER_SIDE_EMIT_RESPONSE), sent to the requester.
 //
+// # Values
+//
+// Free-form values (packet data, socket data, handshake auth, server-side
+// emits and acks) are what Node's msgpack codec makes of JavaScript
+// values: maps are [Object]s, which keep the order of their keys,
+// integers are int64 (uint64 above math.MaxInt64), other numbers
+// float64, bin is []byte. [FromJSON] and [ToJSON] convert them from and to
+// the JSON of Socket.IO packets as JSON.parse and JSON.stringify would,
+// so that JSON written by JSON.stringify crosses servers byte for byte.
+//
 // # Robustness
 //
 // [Decode] treats its input as hostile: before anything is allocated, it

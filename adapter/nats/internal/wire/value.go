@@ -8,7 +8,8 @@ import (
 // decodeValue decodes one free-form value from input that validate has
 // accepted: nil, bool, int64 (uint64 above MaxInt64), float64, string,
 // []byte for bin (the library's loose decoding would turn bin into a
-// string), time.Time, []any and map[string]any.
+// string), time.Time, []any and [Object] (maps in order, without
+// repeated keys).
 func decodeValue(d *msgpack.Decoder) (any, error) {
 	c, err := d.PeekCode()
 	if err != nil {
@@ -51,17 +52,16 @@ func decodeValue(d *msgpack.Decoder) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		m := make(map[string]any, n)
-		for range n {
-			k, err := d.DecodeString() // a non-string key is an error
-			if err != nil {
+		o := make(Object, n) // n is bounded by the input (validate)
+		for i := range o {
+			if o[i].Key, err = d.DecodeString(); err != nil { // a non-string key is an error
 				return nil, err
 			}
-			if m[k], err = decodeValue(d); err != nil {
+			if o[i].Value, err = decodeValue(d); err != nil {
 				return nil, err
 			}
 		}
-		return m, nil
+		return dedupe(o), nil
 	default: // timestamp, the only extension validate accepts
 		return d.DecodeTime()
 	}

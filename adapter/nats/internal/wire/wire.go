@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -272,9 +274,77 @@ func (e encoder) strs(s []string) {
 	}
 }
 
-func (e encoder) value(v any) error {
-	if err := e.Encode(v); err != nil {
-		return err
+// maxEncodeDepth bounds the nesting of the free-form values Encode
+// writes: deeper (or cyclic) values are an error, not a stack overflow.
+const maxEncodeDepth = 10000
+
+// value writes a free-form value: an [Object] as a map in its order, a
+// map[string]any as a map with sorted keys (deterministic output for
+// messages built by hand), []byte as bin, and the other types of
+// [Decode]'s values as their MessagePack forms. Other types are left to
+// the library.
+func (e encoder) value(v any) error { return e.valueDepth(v, 0) }
+
+func (e encoder) valueDepth(v any, depth int) error {
+	if depth > maxEncodeDepth {
+		return fmt.Errorf("value nested deeper than %d", maxEncodeDepth)
+	}
+	switch v := v.(type) {
+	case nil:
+		_ = e.EncodeNil()
+	case bool:
+		e.boolean(v)
+	case string:
+		e.str(v)
+	case int64:
+		e.int(v)
+	case int:
+		e.int(int64(v))
+	case uint64:
+		_ = e.EncodeUint(v)
+	case float64:
+		_ = e.EncodeFloat64(v)
+	case []byte:
+		_ = e.EncodeBytes(v)
+	case Object:
+		if v == nil {
+			_ = e.EncodeNil()
+			return nil
+		}
+		e.mapLen(len(v))
+		for i := range v {
+			e.str(v[i].Key)
+			if err := e.valueDepth(v[i].Value, depth+1); err != nil {
+				return err
+			}
+		}
+	case []any:
+		if v == nil {
+			_ = e.EncodeNil()
+			return nil
+		}
+		_ = e.EncodeArrayLen(len(v))
+		for _, x := range v {
+			if err := e.valueDepth(x, depth+1); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		if v == nil {
+			_ = e.EncodeNil()
+			return nil
+		}
+		e.mapLen(len(v))
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			e.str(k)
+			if err := e.valueDepth(v[k], depth+1); err != nil {
+				return err
+			}
+		}
+	case time.Time:
+		_ = e.EncodeTime(v)
+	default:
+		return e.Encode(v)
 	}
 	return nil
 }

@@ -89,10 +89,10 @@ func TestEncodeDecode(t *testing.T) {
 		{"fetch", Message{Type: FetchSockets, Data: &FetchSocketsData{Opts: testOpts, RequestID: "r"}},
 			map[string]any{"opts": testOptsRaw, "requestId": "r"}},
 		{"fetch response", Message{Type: FetchSocketsResponse, Data: &FetchSocketsResponseData{RequestID: "r", Sockets: []Socket{{
-			ID: "s1", Rooms: []string{"s1", "room"}, Data: map[string]any{"k": "v"},
+			ID: "s1", Rooms: []string{"s1", "room"}, Data: Object{{"k", "v"}},
 			Handshake: Handshake{Headers: map[string][]string{"host": {"h"}, "x": {"1", "2"}}, Time: "t", Address: "::1",
 				XDomain: true, Secure: true, Issued: 1700000000000, URL: "/socket.io/?EIO=4", Query: map[string][]string{"EIO": {"4"}},
-				Auth: map[string]any{"token": "z"}}}}}},
+				Auth: Object{{"token", "z"}}}}}}},
 			map[string]any{"requestId": "r", "sockets": []any{map[string]any{
 				"id": "s1", "rooms": []any{"s1", "room"}, "data": map[string]any{"k": "v"},
 				"handshake": map[string]any{"headers": map[string]any{"host": "h", "x": []any{"1", "2"}}, "time": "t",
