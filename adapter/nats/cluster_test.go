@@ -45,7 +45,7 @@ func TestCluster_NATSCluster(t *testing.T) {
 	runClusterTable(t, func(t *testing.T, i int) *nats.Conn {
 		t.Helper()
 		url := nodes[i%len(nodes)].ClientURL()
-		nc, err := nats.Connect(url)
+		nc, err := nats.Connect(url, nats.Timeout(10*time.Second))
 		require.NoError(t, err, "connect to %s", url)
 		t.Cleanup(nc.Close)
 		return nc

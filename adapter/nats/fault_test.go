@@ -273,7 +273,7 @@ func TestFault_NATSRestart(t *testing.T) {
 
 	var nodes []*faultNode
 	for i := range 3 {
-		nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+		nc, err := nats.Connect(url, nats.Timeout(10*time.Second), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 		require.NoError(t, err)
 		t.Cleanup(nc.Close)
 		name := fmt.Sprintf("s%d", i)
@@ -956,7 +956,7 @@ func faultAuthServer(t *testing.T) *server.Server {
 
 func faultAuthConnect(t *testing.T, ns *server.Server) *nats.Conn {
 	t.Helper()
-	nc, err := nats.Connect("", nats.InProcessServer(ns), nats.UserInfo("u", "p"), faultQuiet)
+	nc, err := nats.Connect("", nats.InProcessServer(ns), nats.Timeout(10*time.Second), nats.UserInfo("u", "p"), faultQuiet)
 	require.NoError(t, err)
 	t.Cleanup(nc.Close)
 	return nc

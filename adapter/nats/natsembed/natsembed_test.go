@@ -52,7 +52,7 @@ func TestStart_LoopbackListener(t *testing.T) {
 	s := start(t, &Options{Addr: "127.0.0.1:0"})
 	url := s.ClientURL()
 	require.True(t, strings.HasPrefix(url, "nats://127.0.0.1:"), url)
-	nc, err := nats.Connect(url)
+	nc, err := nats.Connect(url, nats.Timeout(10*time.Second))
 	require.NoError(t, err)
 	defer nc.Close()
 	roundTrip(t, nc)
