@@ -59,6 +59,7 @@ fuzz-short:
 	$(GO) test ./socketio/parser -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz '^FuzzServerFrames$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./adapter/nats/internal/wire -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./adapter/nats/internal/wire -run '^$$' -fuzz '^FuzzJSON$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./adapter/nats -run '^$$' -fuzz '^FuzzMessages$$' -fuzztime $(FUZZTIME)
 
 bench:
