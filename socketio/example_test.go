@@ -23,7 +23,7 @@ func Example() {
 	}
 	srv.OnConnection(func(ctx context.Context, s *socketio.Socket) error {
 		s.Join("lobby")
-		return nil
+		return s.Emit("welcome") // sent after the CONNECT answer
 	})
 	srv.On("chat", func(ctx context.Context, ev *socketio.Event) error {
 		var msg string
@@ -61,6 +61,7 @@ func dialRaw(url string) *websocket.Conn {
 	read(c) // Engine.IO open
 	_ = c.WriteMessage(websocket.TextMessage, []byte("40"))
 	read(c) // Socket.IO connect
+	read(c) // 42["welcome"]: the connection handler has run (joined "lobby")
 	return c
 }
 
