@@ -43,6 +43,8 @@ func Example() {
 	alice, bob := dialRaw(url), dialRaw(url)
 	defer alice.Close()
 	defer bob.Close()
+	read(alice) // 42["welcome"]: the connection handlers have run,
+	read(bob)   // so both are in "lobby"
 
 	_ = alice.WriteMessage(websocket.TextMessage, []byte(`421["chat","hello"]`))
 	fmt.Println("alice got:", read(alice))
@@ -61,7 +63,6 @@ func dialRaw(url string) *websocket.Conn {
 	read(c) // Engine.IO open
 	_ = c.WriteMessage(websocket.TextMessage, []byte("40"))
 	read(c) // Socket.IO connect
-	read(c) // 42["welcome"]: the connection handler has run (joined "lobby")
 	return c
 }
 
