@@ -25,11 +25,10 @@
 // passed: a missing or duplicate delivery shows up in the counts checked
 // after it.
 //
-// The manager and socket recording below is a copy of the plumbing of
-// socketio_client.cjs (harness.cjs has only the argument parsing, the
-// timeout and the result line, which are reused), with the server index
-// added to each manager's record. The result has the same layout, so that
-// the Go side decodes it with the same types:
+// The managers and sockets are recorded as in socketio_client.cjs (by
+// sioRecorder of harness.cjs), with the server index added to each
+// manager's record. The result has the same layout, so that the Go side
+// decodes it with the same types:
 //   ok, error, scenario, transports, expectUpgrade, step, managers[]
 //   ({name, server, engines, reconnects, errors}), sockets[] ({name, nsp,
 //   manager, connections, disconnects, connectErrors, events, outgoing,
@@ -41,78 +40,27 @@
 // result's "error" says what was expected and what was seen.
 
 const crypto = require("node:crypto");
-const { EventEmitter } = require("node:events");
 const { Manager } = require("socket.io-client");
-const { log, parseArgsOrExit, sha256, run } = require("./harness.cjs");
+const { clientSetup, encode, binaryTypes, toBytes, sioRecorder, runScenario } = require("./harness.cjs");
 
 const UNICODE = "héllo wörld 👋🌍 — ünïcødé ✓ 日本語"; // = unicodeText in Go
 const BROADCAST_BINARY = 64 * 1024; // bytes of the broadcast's large Buffer (= clusterBinary in Go)
 const CLIENTS = 6; // clients of most scenarios (= clusterClients in Go)
 
-const args = parseArgsOrExit({
-  urls: "",
-  transports: '["polling","websocket"]',
-  scenario: "",
-  path: "/socket.io/",
-  timeout: "20000",
-  linger: "3000",
-});
-
-const transports = JSON.parse(args.transports);
-const expectUpgrade = transports[0] === "polling" && transports.includes("websocket");
-
-const result = {
-  ok: false,
-  scenario: args.scenario,
-  transports,
-  expectUpgrade,
-  step: "starting",
-  managers: [],
-  sockets: [],
-  obs: {},
-  lingered: false,
-};
+const { args, transports, expectUpgrade, result } = clientSetup(
+  { urls: "", path: "/socket.io/" },
+  "starting",
+  { managers: [], sockets: [], obs: {} },
+);
 const obs = result.obs;
 let urls = [];
 
 // ---------------------------------------------------------------------------
-// Observation plumbing: every recorded change wakes the until() waiters.
+// Managers (connections) and sockets, recorded by harness.cjs, with the
+// server index of each.
 
-const changes = new EventEmitter();
-changes.setMaxListeners(0);
-const changed = () => changes.emit("change");
-
-function step(s) {
-  result.step = s;
-  log("step:", s);
-}
-
-/** until resolves once cond() holds; what names the step for diagnostics. */
-function until(what, cond) {
-  step(`waiting for ${what}`);
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      let ok;
-      try {
-        ok = cond();
-      } catch (err) {
-        changes.off("change", check);
-        reject(err);
-        return;
-      }
-      if (ok) {
-        changes.off("change", check);
-        resolve();
-      }
-    };
-    changes.on("change", check);
-    check();
-  });
-}
-
-function message(err) {
-  return String(err && err.message ? err.message : err);
-}
+const recorder = sioRecorder({ result, Manager, path: args.path, transports, expectUpgrade });
+const { until, upgraded, emitWithAck, closeAll } = recorder;
 
 /** expect throws a scenario failure unless cond holds. */
 function expect(cond, what, detail) {
@@ -142,176 +90,12 @@ function canonical(v) {
   return JSON.stringify(sortKeys(encode(v)));
 }
 
-function toBytes(v) {
-  if (Buffer.isBuffer(v)) return v;
-  if (v instanceof ArrayBuffer) return Buffer.from(v);
-  if (ArrayBuffer.isView(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-  return null;
-}
-
-/** encode turns event arguments into JSON (see the header). */
-function encode(v) {
-  if (v === undefined) return { $undefined: true };
-  if (typeof v === "function") return { $function: true };
-  const bytes = toBytes(v);
-  if (bytes !== null) {
-    const r = { length: bytes.length, sha256: sha256(bytes) };
-    if (bytes.length <= 256) r.hex = bytes.toString("hex");
-    return { $binary: r };
-  }
-  if (Array.isArray(v)) return v.map(encode);
-  if (v !== null && typeof v === "object") {
-    const o = {};
-    for (const [k, x] of Object.entries(v)) o[k] = encode(x);
-    return o;
-  }
-  return v;
-}
-
-/** binaryTypes lists the JS classes of the binary values in v, depth first. */
-function binaryTypes(v, out = []) {
-  if (toBytes(v) !== null) {
-    out.push(Buffer.isBuffer(v) ? "Buffer" : Object.prototype.toString.call(v).slice(8, -1));
-  } else if (Array.isArray(v)) {
-    v.forEach((x) => binaryTypes(x, out));
-  } else if (v !== null && typeof v === "object") {
-    Object.values(v).forEach((x) => binaryTypes(x, out));
-  }
-  return out;
-}
-
-function describeClose(d) {
-  if (d === undefined || d === null) return "";
-  if (d instanceof Error) return d.message;
-  if (typeof d === "object" && "description" in d) return String(d.description);
-  return String(d);
-}
-
-// ---------------------------------------------------------------------------
-// Managers (connections) and sockets, recorded (as in socketio_client.cjs).
-
-const allSockets = [];
-
-/** manager opens one Engine.IO connection to server index server. */
-function manager(name, server) {
-  const rec = { name, server, engines: [], reconnects: [], errors: [] };
-  result.managers.push(rec);
-  const m = new Manager(urls[server], {
-    path: args.path,
-    transports,
-    upgrade: transports.length > 1,
-  });
-  const mgr = { name, server, m, rec, current: () => rec.engines[rec.engines.length - 1] };
-
-  m.on("open", () => {
-    const eng = m.engine;
-    const e = {
-      id: eng.id,
-      openTransport: eng.transport.name,
-      upgrades: [],
-      upgradeErrors: [],
-      upgraded: false,
-      finalTransport: null,
-      close: null,
-    };
-    rec.engines.push(e);
-    log(`${name}: open ${eng.id} on server ${server} over ${eng.transport.name}`);
-    eng.on("upgrade", (t) => {
-      e.upgrades.push(t.name);
-      log(`${name}: upgrade to ${t.name}`);
-      // The client emits "upgrade" before it has finished switching: act
-      // on the next turn of the event loop (see engineio_client.cjs).
-      setImmediate(() => {
-        e.upgraded = true;
-        changed();
-      });
-    });
-    eng.on("upgradeError", (err) => {
-      e.upgradeErrors.push(message(err));
-      log(`${name}: upgradeError:`, message(err));
-      changed();
-    });
-    eng.on("close", (reason, desc) => {
-      e.finalTransport = eng.transport ? eng.transport.name : null;
-      e.close = { reason: String(reason), description: describeClose(desc) };
-      log(`${name}: close ${e.id}:`, e.close);
-      changed();
-    });
-    changed();
-  });
-  m.on("error", (err) => {
-    rec.errors.push(message(err));
-    log(`${name}: error:`, message(err));
-    changed();
-  });
-  m.on("reconnect", (attempt) => {
-    rec.reconnects.push(attempt);
-    log(`${name}: reconnected after ${attempt} attempt(s)`);
-    changed();
-  });
-  return mgr;
-}
-
-/** socket opens the main namespace on mgr, with auth {name}. */
-function socket(mgr, name) {
-  const s = mgr.m.socket("/", { auth: { name } });
-  const rec = {
-    name,
-    nsp: "/",
-    manager: mgr.name,
-    connections: [],
-    disconnects: [],
-    connectErrors: [],
-    events: [],
-    outgoing: [],
-    timeline: [],
-  };
-  result.sockets.push(rec);
-  const c = {
-    name,
-    server: mgr.server,
-    s,
-    rec,
-    mgr,
-    raw: [], // [{event, args}] with the JS values, for byte comparisons
-    count: (event) => rec.events.filter((e) => e.event === event).length,
-    args: (event) => rec.events.filter((e) => e.event === event).map((e) => e.args),
-  };
-  s.on("connect", () => {
-    rec.connections.push({ id: s.id, engineId: mgr.m.engine.id });
-    rec.timeline.push("connect");
-    log(`${name}: connected to server ${mgr.server} as ${s.id}`);
-    changed();
-  });
-  s.on("disconnect", (reason, desc) => {
-    rec.disconnects.push({ reason: String(reason), description: describeClose(desc) });
-    rec.timeline.push(`disconnect: ${reason}`);
-    log(`${name}: disconnect:`, reason);
-    changed();
-  });
-  s.on("connect_error", (err) => {
-    rec.connectErrors.push({ message: message(err), data: err && err.data !== undefined ? err.data : null });
-    log(`${name}: connect_error:`, message(err));
-    changed();
-  });
-  s.onAny((event, ...a) => {
-    c.raw.push({ event, args: a });
-    rec.events.push({ event, args: encode(a) });
-    rec.timeline.push(`event: ${event}`);
-    changed();
-  });
-  s.onAnyOutgoing((event, ...a) => {
-    rec.outgoing.push({ event, args: encode(a) });
-  });
-  allSockets.push(c);
-  return c;
-}
-
 /** clients opens n clients c0…, ci on server i % urls.length. */
 async function clients(n, setup) {
   const cs = [];
   for (let i = 0; i < n; i++) {
-    const c = socket(manager(`m${i}`, i % urls.length), `c${i}`);
+    const server = i % urls.length;
+    const c = recorder.socket(recorder.manager(`m${i}`, urls[server], { server }), "/", `c${i}`);
     if (setup) setup(c);
     cs.push(c);
   }
@@ -319,20 +103,6 @@ async function clients(n, setup) {
   obs.ids = cs.map((c) => c.s.id);
   obs.servers = Object.fromEntries(cs.map((c) => [c.name, c.server]));
   return cs;
-}
-
-/** upgraded waits until the current connection of each client upgraded. */
-function upgraded(...cs) {
-  if (!expectUpgrade) return Promise.resolve();
-  return until(`${cs.map((c) => c.mgr.name).join(", ")} to upgrade`, () =>
-    cs.every((c) => c.mgr.current() && c.mgr.current().upgraded),
-  );
-}
-
-/** emitWithAck is socket.emitWithAck, logged. */
-function emitWithAck(c, event, ...a) {
-  step(`${c.name} (server ${c.server}): emitWithAck ${event}`);
-  return c.s.emitWithAck(event, ...a);
 }
 
 /**
@@ -350,15 +120,6 @@ async function barrier(cs) {
     cs.every((c) => servers.every((k) => c.args("fin").some((a) => a[0] === k))),
   );
   for (const c of cs) expectEqual(c.args("fin").map((a) => a[0]).sort(), servers, `${c.name}: fin events, once per server`);
-}
-
-/** closeAll disconnects every socket and waits until every connection closed. */
-async function closeAll() {
-  step("disconnecting every socket");
-  for (const c of allSockets) c.s.disconnect();
-  await until("every connection to close", () =>
-    result.managers.every((m) => m.engines.every((e) => e.close !== null)),
-  );
 }
 
 // ---------------------------------------------------------------------------
@@ -527,23 +288,13 @@ const scenarios = {
   },
 };
 
-run({
+runScenario({
   result,
-  timeoutMs: Number(args.timeout),
-  lingerMs: Number(args.linger),
-  body(finish) {
+  args,
+  scenarios,
+  target: `urls ${args.urls}`,
+  check() {
     urls = JSON.parse(args.urls || "[]");
     if (!Array.isArray(urls) || urls.length < 3) throw new Error("--urls must be a JSON array of at least 3 server URLs");
-    const scenario = scenarios[args.scenario];
-    if (!scenario) {
-      throw new Error(
-        `unknown scenario ${JSON.stringify(args.scenario)}; known: ${Object.keys(scenarios).join(", ")}`,
-      );
-    }
-    log(`scenario ${args.scenario}, transports ${args.transports}, urls ${args.urls}`);
-    scenario().then(
-      () => finish(),
-      (err) => finish(err),
-    );
   },
 });

@@ -35,7 +35,7 @@
 
 const crypto = require("node:crypto");
 const { Socket } = require("engine.io-client");
-const { log, parseArgsOrExit, describe, run } = require("./harness.cjs");
+const { log, clientSetup, describe, describeClose, message, run } = require("./harness.cjs");
 
 // Payloads. The Go test checks that what was sent is what it expects, so
 // keep these in sync with the constants in ../engineio_test.go.
@@ -71,37 +71,23 @@ const scenarios = {
   client_close: { start: "ready", payloads: () => [], expect: 0 },
 };
 
-const args = parseArgsOrExit({
-    url: "",
-    transports: '["polling","websocket"]',
-    scenario: "",
-    path: "/engine.io/",
-    timeout: "20000",
-    linger: "3000",
-  });
-
-const transports = JSON.parse(args.transports);
+const { args, transports, expectUpgrade, result } = clientSetup(
+  { url: "", path: "/engine.io/" },
+  "connecting",
+  {
+    sid: null,
+    openTransport: null,
+    upgrades: [],
+    finalTransport: null,
+    sent: [],
+    received: [],
+    close: null,
+    errors: [],
+    upgradeErrors: [],
+    events: [],
+  },
+);
 const scenario = scenarios[args.scenario];
-const expectUpgrade = transports[0] === "polling" && transports.includes("websocket");
-
-const result = {
-  ok: false,
-  scenario: args.scenario,
-  transports,
-  expectUpgrade,
-  step: "connecting",
-  sid: null,
-  openTransport: null,
-  upgrades: [],
-  finalTransport: null,
-  sent: [],
-  received: [],
-  close: null,
-  errors: [],
-  upgradeErrors: [],
-  events: [],
-  lingered: false,
-};
 
 run({
   result,
@@ -210,13 +196,13 @@ run({
 
     socket.on("upgradeError", (err) => {
       result.events.push("upgradeError");
-      result.upgradeErrors.push(String(err && err.message ? err.message : err));
+      result.upgradeErrors.push(message(err));
       log("upgradeError:", String(err));
     });
 
     socket.on("error", (err) => {
       result.events.push("error");
-      result.errors.push(String(err && err.message ? err.message : err));
+      result.errors.push(message(err));
       log("error:", String(err));
     });
 
@@ -235,12 +221,3 @@ run({
     });
   },
 });
-
-// describeClose reduces the client's close description (an Error, an object
-// {description, context} or nothing) to a string.
-function describeClose(d) {
-  if (d === undefined || d === null) return "";
-  if (d instanceof Error) return d.message;
-  if (typeof d === "object" && "description" in d) return String(d.description);
-  return String(d);
-}

@@ -43,9 +43,8 @@
 // callbacks) {"$function": true} and undefined {"$undefined": true}.
 
 const crypto = require("node:crypto");
-const { EventEmitter } = require("node:events");
 const { Manager } = require("socket.io-client");
-const { log, parseArgsOrExit, sha256, run } = require("./harness.cjs");
+const { clientSetup, message, encode, binaryTypes, sioRecorder, runScenario } = require("./harness.cjs");
 
 // Payloads. The Go test checks what the client sent against what the
 // server received, so most of them need not be repeated there; the few
@@ -79,233 +78,22 @@ const BIG = 1024 * 1024; // bytes of the large binary argument (= largeBinary in
 const ROLL_CALL_CLIENTS = 5; // = rollCallClients in Go
 const VOLATILE_ATTEMPTS = 20; // = volatileAttempts in Go
 
-const args = parseArgsOrExit({
-    url: "",
-    transports: '["polling","websocket"]',
-    scenario: "",
-    path: "/socket.io/",
-    timeout: "20000",
-    linger: "3000",
-  });
-
-const transports = JSON.parse(args.transports);
-const expectUpgrade = transports[0] === "polling" && transports.includes("websocket");
-
-const result = {
-  ok: false,
-  scenario: args.scenario,
-  transports,
-  expectUpgrade,
-  step: "starting",
-  managers: [],
-  sockets: [],
-  obs: {},
-  lingered: false,
-};
+const { args, transports, expectUpgrade, result } = clientSetup(
+  { url: "", path: "/socket.io/" },
+  "starting",
+  { managers: [], sockets: [], obs: {} },
+);
 const obs = result.obs;
 
 // ---------------------------------------------------------------------------
-// Observation plumbing: every recorded change wakes the until() waiters.
+// Managers (connections) and sockets (namespaces), recorded by harness.cjs.
 
-const changes = new EventEmitter();
-changes.setMaxListeners(0);
-const changed = () => changes.emit("change");
-
-function step(s) {
-  result.step = s;
-  log("step:", s);
-}
-
-/** until resolves once cond() holds; what names the step for diagnostics. */
-function until(what, cond) {
-  step(`waiting for ${what}`);
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      let ok;
-      try {
-        ok = cond();
-      } catch (err) {
-        changes.off("change", check);
-        reject(err);
-        return;
-      }
-      if (ok) {
-        changes.off("change", check);
-        resolve();
-      }
-    };
-    changes.on("change", check);
-    check();
-  });
-}
-
-function message(err) {
-  return String(err && err.message ? err.message : err);
-}
-
-function toBytes(v) {
-  if (Buffer.isBuffer(v)) return v;
-  if (v instanceof ArrayBuffer) return Buffer.from(v);
-  if (ArrayBuffer.isView(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-  return null;
-}
-
-/** encode turns event arguments into JSON (see the header). */
-function encode(v) {
-  if (v === undefined) return { $undefined: true };
-  if (typeof v === "function") return { $function: true };
-  const bytes = toBytes(v);
-  if (bytes !== null) {
-    const r = { length: bytes.length, sha256: sha256(bytes) };
-    if (bytes.length <= 256) r.hex = bytes.toString("hex");
-    return { $binary: r };
-  }
-  if (Array.isArray(v)) return v.map(encode);
-  if (v !== null && typeof v === "object") {
-    const o = {};
-    for (const [k, x] of Object.entries(v)) o[k] = encode(x);
-    return o;
-  }
-  return v;
-}
-
-/** binaryTypes lists the JS classes of the binary values in v, depth first. */
-function binaryTypes(v, out = []) {
-  if (toBytes(v) !== null) {
-    out.push(Buffer.isBuffer(v) ? "Buffer" : Object.prototype.toString.call(v).slice(8, -1));
-  } else if (Array.isArray(v)) {
-    v.forEach((x) => binaryTypes(x, out));
-  } else if (v !== null && typeof v === "object") {
-    Object.values(v).forEach((x) => binaryTypes(x, out));
-  }
-  return out;
-}
-
-function describeClose(d) {
-  if (d === undefined || d === null) return "";
-  if (d instanceof Error) return d.message;
-  if (typeof d === "object" && "description" in d) return String(d.description);
-  return String(d);
-}
-
-// ---------------------------------------------------------------------------
-// Managers (connections) and sockets (namespaces), recorded.
-
-const allManagers = [];
-const allSockets = [];
+const recorder = sioRecorder({ result, Manager, path: args.path, transports, expectUpgrade });
+const { step, until, socket, upgraded, emitWithAck, allClosed, closeAll } = recorder;
 
 /** manager opens one Engine.IO connection (a socket.io-client Manager). */
 function manager(name, opts = {}) {
-  const rec = { name, engines: [], reconnects: [], errors: [] };
-  result.managers.push(rec);
-  const m = new Manager(args.url, {
-    path: args.path,
-    transports,
-    upgrade: transports.length > 1,
-    ...opts,
-  });
-  const mgr = { name, m, rec, current: () => rec.engines[rec.engines.length - 1] };
-  allManagers.push(mgr);
-
-  m.on("open", () => {
-    const eng = m.engine;
-    const e = {
-      id: eng.id,
-      openTransport: eng.transport.name,
-      upgrades: [],
-      upgradeErrors: [],
-      upgraded: false,
-      finalTransport: null,
-      close: null,
-    };
-    rec.engines.push(e);
-    log(`${name}: open ${eng.id} over ${eng.transport.name}`);
-    eng.on("upgrade", (t) => {
-      e.upgrades.push(t.name);
-      log(`${name}: upgrade to ${t.name}`);
-      // The client emits "upgrade" before it has finished switching: act
-      // on the next turn of the event loop (see engineio_client.cjs).
-      setImmediate(() => {
-        e.upgraded = true;
-        changed();
-      });
-    });
-    eng.on("upgradeError", (err) => {
-      e.upgradeErrors.push(message(err));
-      log(`${name}: upgradeError:`, message(err));
-      changed();
-    });
-    eng.on("close", (reason, desc) => {
-      e.finalTransport = eng.transport ? eng.transport.name : null;
-      e.close = { reason: String(reason), description: describeClose(desc) };
-      log(`${name}: close ${e.id}:`, e.close);
-      changed();
-    });
-    changed();
-  });
-  m.on("error", (err) => {
-    rec.errors.push(message(err));
-    log(`${name}: error:`, message(err));
-    changed();
-  });
-  m.on("reconnect", (attempt) => {
-    rec.reconnects.push(attempt);
-    log(`${name}: reconnected after ${attempt} attempt(s)`);
-    changed();
-  });
-  return mgr;
-}
-
-/** socket opens namespace nsp on mgr, with auth {name, ...opts.auth}. */
-function socket(mgr, nsp, name, opts = {}) {
-  const auth = { name, ...(opts.auth || {}) };
-  const s = mgr.m.socket(nsp, { ...opts, auth });
-  const rec = {
-    name,
-    nsp,
-    manager: mgr.name,
-    connections: [],
-    disconnects: [],
-    connectErrors: [],
-    events: [],
-    outgoing: [],
-    timeline: [],
-  };
-  result.sockets.push(rec);
-  s.on("connect", () => {
-    rec.connections.push({ id: s.id, engineId: mgr.m.engine.id });
-    rec.timeline.push("connect");
-    log(`${name}: connected to ${nsp} as ${s.id}`);
-    changed();
-  });
-  s.on("disconnect", (reason, desc) => {
-    rec.disconnects.push({ reason: String(reason), description: describeClose(desc) });
-    rec.timeline.push(`disconnect: ${reason}`);
-    log(`${name}: disconnect:`, reason);
-    changed();
-  });
-  s.on("connect_error", (err) => {
-    rec.connectErrors.push({ message: message(err), data: err && err.data !== undefined ? err.data : null });
-    log(`${name}: connect_error:`, message(err));
-    changed();
-  });
-  s.onAny((event, ...a) => {
-    rec.events.push({ event, args: encode(a) });
-    rec.timeline.push(`event: ${event}`);
-    changed();
-  });
-  s.onAnyOutgoing((event, ...a) => {
-    rec.outgoing.push({ event, args: encode(a) });
-  });
-  const c = {
-    name,
-    s,
-    rec,
-    mgr,
-    count: (event) => rec.events.filter((e) => e.event === event).length,
-  };
-  allSockets.push(c);
-  return c;
+  return recorder.manager(name, args.url, { opts });
 }
 
 function connected(...cs) {
@@ -316,33 +104,10 @@ function received(c, event, n = 1) {
   return until(`${c.name} to receive ${n} ${JSON.stringify(event)}`, () => c.count(event) >= n);
 }
 
-/** upgraded waits until the current connection of each manager upgraded. */
-function upgraded(...mgrs) {
-  if (!expectUpgrade) return Promise.resolve();
-  return until(`${mgrs.map((m) => m.name).join(", ")} to upgrade`, () =>
-    mgrs.every((m) => m.current() && m.current().upgraded),
-  );
-}
-
 /** ack emits an event with a callback and resolves with all ack arguments. */
 function ack(c, event, ...a) {
   step(`${c.name}: emit ${event} with an ack callback`);
   return new Promise((resolve) => c.s.emit(event, ...a, (...res) => resolve(res)));
-}
-
-/** emitWithAck is socket.emitWithAck, logged. */
-function emitWithAck(c, event, ...a) {
-  step(`${c.name}: emitWithAck ${event}`);
-  return c.s.emitWithAck(event, ...a);
-}
-
-/** closeAll disconnects every socket and waits until every connection closed. */
-async function closeAll() {
-  step("disconnecting every socket");
-  for (const c of allSockets) c.s.disconnect();
-  await until("every connection to close", () =>
-    result.managers.every((m) => m.engines.every((e) => e.close !== null)),
-  );
 }
 
 /** clients opens n managers with one main-namespace socket each, c0…. */
@@ -539,9 +304,7 @@ const scenarios = {
     await until("B, C and C2 to be disconnected", () =>
       [b, c, c2].every((x) => x.rec.disconnects.length > 0),
     );
-    await until("every connection to close", () =>
-      result.managers.every((m) => m.engines.every((e) => e.close !== null)),
-    );
+    await until("every connection to close", allClosed);
     obs.active = Object.fromEntries([a, b, c, c2].map((x) => [x.name, x.s.active]));
     await closeAll();
   },
@@ -659,22 +422,12 @@ const scenarios = {
   },
 };
 
-run({
+runScenario({
   result,
-  timeoutMs: Number(args.timeout),
-  lingerMs: Number(args.linger),
-  body(finish) {
+  args,
+  scenarios,
+  target: `url ${args.url}`,
+  check() {
     if (!args.url) throw new Error("--url is required");
-    const scenario = scenarios[args.scenario];
-    if (!scenario) {
-      throw new Error(
-        `unknown scenario ${JSON.stringify(args.scenario)}; known: ${Object.keys(scenarios).join(", ")}`,
-      );
-    }
-    log(`scenario ${args.scenario}, transports ${args.transports}, url ${args.url}`);
-    scenario().then(
-      () => finish(),
-      (err) => finish(err),
-    );
   },
 });

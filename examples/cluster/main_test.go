@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosio/gosio/adapter/nats/natsembed"
+	"github.com/gosio/gosio/examples/chat/chatapp/chattest"
 	"github.com/gosio/gosio/internal/leakcheck"
 )
 
@@ -110,49 +108,49 @@ func TestCluster_ThreeServers(t *testing.T) {
 		assert.Contains(t, string(body), `io({ transports: ["polling", "websocket"] })`, u)
 	}
 
-	alice := dial(t, r.URLs[0])
-	bob := dial(t, r.URLs[2])
-	carol := dial(t, r.URLs[1])
+	alice := chattest.Dial(t, r.URLs[0])
+	bob := chattest.Dial(t, r.URLs[2])
+	carol := chattest.Dial(t, r.URLs[1])
 
-	assert.Equal(t, `{"ok":true,"members":["alice"]}`, alice.call("join", `{"nick":"alice","room":"go"}`))
+	assert.Equal(t, `{"ok":true,"members":["alice"]}`, alice.Call("join", `{"nick":"alice","room":"go"}`))
 	// Bob, on server 3, sees alice of server 1 in the member list.
-	assert.Equal(t, `{"ok":true,"members":["alice","bob"]}`, bob.call("join", `{"nick":"bob","room":"go"}`))
-	alice.expect("user joined", `{"nick":"bob"}`)
-	assert.Equal(t, `{"ok":true,"members":["alice","bob","carol"]}`, carol.call("join", `{"nick":"carol","room":"go"}`))
-	alice.expect("user joined", `{"nick":"carol"}`)
-	bob.expect("user joined", `{"nick":"carol"}`)
+	assert.Equal(t, `{"ok":true,"members":["alice","bob"]}`, bob.Call("join", `{"nick":"bob","room":"go"}`))
+	alice.ExpectIgnoringAt("user joined", `{"nick":"bob"}`)
+	assert.Equal(t, `{"ok":true,"members":["alice","bob","carol"]}`, carol.Call("join", `{"nick":"carol","room":"go"}`))
+	alice.ExpectIgnoringAt("user joined", `{"nick":"carol"}`)
+	bob.ExpectIgnoringAt("user joined", `{"nick":"carol"}`)
 	// Another room of server 1 hears nothing of "go".
-	dave := dial(t, r.URLs[0])
-	assert.Equal(t, `{"ok":true,"members":["dave"]}`, dave.call("join", `{"nick":"dave","room":"rust"}`))
+	dave := chattest.Dial(t, r.URLs[0])
+	assert.Equal(t, `{"ok":true,"members":["dave"]}`, dave.Call("join", `{"nick":"dave","room":"rust"}`))
 
 	// A message sent via server 2 reaches servers 1 and 3.
-	id := carol.emit("chat", `{"text":"hello from 2"}`)
-	carol.expect("chat", `{"nick":"carol","text":"hello from 2"}`)
-	carol.expectAck(id, `{"ok":true}`)
-	alice.expect("chat", `{"nick":"carol","text":"hello from 2"}`)
-	bob.expect("chat", `{"nick":"carol","text":"hello from 2"}`)
+	id := carol.Emit("chat", `{"text":"hello from 2"}`)
+	carol.ExpectIgnoringAt("chat", `{"nick":"carol","text":"hello from 2"}`)
+	carol.ExpectAck(id, `{"ok":true}`)
+	alice.ExpectIgnoringAt("chat", `{"nick":"carol","text":"hello from 2"}`)
+	bob.ExpectIgnoringAt("chat", `{"nick":"carol","text":"hello from 2"}`)
 
 	// An image from server 3 (binary attachment) reaches the others
 	// intact, the sender excepted.
 	img := bytes.Repeat([]byte{0x89, 'P', 'N', 'G', 0, 0xff, '\n', 0x1e}, 3<<16) // 1.5 MiB
-	id = bob.emitBinary("image", `{"name":"cat.png","mime":"image/png","data":{"_placeholder":true,"num":0}}`, img)
-	bob.expectAck(id, `{"ok":true}`)
-	for _, c := range []*rawClient{alice, carol} {
-		f := c.next()
-		require.Equal(t, "image", f.event(), f)
-		require.Len(t, f.bins, 1, f)
-		assert.True(t, bytes.Equal(img, f.bins[0]), "image altered")
+	id = bob.EmitBinary("image", `{"name":"cat.png","mime":"image/png","data":{"_placeholder":true,"num":0}}`, img)
+	bob.ExpectAck(id, `{"ok":true}`)
+	for _, c := range []*chattest.Client{alice, carol} {
+		f := c.Next()
+		require.Equal(t, "image", f.Event(), f)
+		require.Len(t, f.Bins, 1, f)
+		assert.True(t, bytes.Equal(img, f.Bins[0]), "image altered")
 	}
 
 	// Leaving server 3: the room hears of it on 1 and 2.
-	require.NoError(t, bob.conn.Close())
-	alice.expect("user left", `{"nick":"bob"}`)
-	carol.expect("user left", `{"nick":"bob"}`)
-	assert.Equal(t, `{"ok":true,"members":["alice","carol"]}`, alice.call("join", `{"nick":"alice","room":"go"}`))
+	require.NoError(t, bob.Close())
+	alice.ExpectIgnoringAt("user left", `{"nick":"bob"}`)
+	carol.ExpectIgnoringAt("user left", `{"nick":"bob"}`)
+	assert.Equal(t, `{"ok":true,"members":["alice","carol"]}`, alice.Call("join", `{"nick":"alice","room":"go"}`))
 
 	// Shutdown with clients connected: each gets a close frame and
 	// answers it; run returns nil.
-	drains := []<-chan error{alice.drain(), carol.drain(), dave.drain()}
+	drains := []<-chan error{alice.Drain(stopTimeout), carol.Drain(stopTimeout), dave.Drain(stopTimeout)}
 	stop()
 	for i, d := range drains {
 		select {
@@ -178,34 +176,34 @@ func TestCluster_Processes(t *testing.T) {
 	b, stopB := startRun(t, options{addrs: loopbacks(1), natsURL: a.NATS, prefix: "chat", clientDir: t.TempDir()})
 	assert.Empty(t, b.NATS)
 
-	alice := dial(t, a.URLs[0])
-	bob := dial(t, b.URLs[0])
-	assert.Equal(t, `{"ok":true,"members":["alice"]}`, alice.call("join", `{"nick":"alice","room":"go"}`))
+	alice := chattest.Dial(t, a.URLs[0])
+	bob := chattest.Dial(t, b.URLs[0])
+	assert.Equal(t, `{"ok":true,"members":["alice"]}`, alice.Call("join", `{"nick":"alice","room":"go"}`))
 	// B counts A once their heartbeats have crossed: poll the member list.
-	members := bob.call("join", `{"nick":"bob","room":"go"}`)
+	members := bob.Call("join", `{"nick":"bob","room":"go"}`)
 	for deadline := time.Now().Add(testTimeout); members != `{"ok":true,"members":["alice","bob"]}` && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
-		members = bob.call("join", `{"nick":"bob","room":"go"}`)
+		members = bob.Call("join", `{"nick":"bob","room":"go"}`)
 	}
 	assert.Equal(t, `{"ok":true,"members":["alice","bob"]}`, members)
-	alice.expect("user joined", `{"nick":"bob"}`)
+	alice.ExpectIgnoringAt("user joined", `{"nick":"bob"}`)
 
-	id := bob.emit("chat", `{"text":"across processes"}`)
-	bob.expect("chat", `{"nick":"bob","text":"across processes"}`)
-	bob.expectAck(id, `{"ok":true}`)
-	alice.expect("chat", `{"nick":"bob","text":"across processes"}`)
+	id := bob.Emit("chat", `{"text":"across processes"}`)
+	bob.ExpectIgnoringAt("chat", `{"nick":"bob","text":"across processes"}`)
+	bob.ExpectAck(id, `{"ok":true}`)
+	alice.ExpectIgnoringAt("chat", `{"nick":"bob","text":"across processes"}`)
 
 	// B leaves first (A holds the NATS server); A stops counting it at
 	// once (its adapter says goodbye), so bob is no longer listed.
-	drainB := bob.drain()
+	drainB := bob.Drain(stopTimeout)
 	stopB()
 	select {
 	case <-drainB:
 	case <-time.After(testTimeout):
 		t.Fatal("bob's connection still open after B's shutdown")
 	}
-	assert.Equal(t, `{"ok":true,"members":["alice"]}`, alice.callSkipping("join", `{"nick":"alice","room":"go"}`, "user left"))
-	drainA := alice.drain()
+	assert.Equal(t, `{"ok":true,"members":["alice"]}`, alice.CallSkipping("join", `{"nick":"alice","room":"go"}`, "user left"))
+	drainA := alice.Drain(stopTimeout)
 	stopA()
 	select {
 	case <-drainA:
@@ -228,16 +226,16 @@ func TestCluster_Processes(t *testing.T) {
 func TestCluster_ShutdownTellsOtherServers(t *testing.T) {
 	a, _ := startRun(t, options{addrs: loopbacks(1), natsListen: "127.0.0.1:0", prefix: "chat", clientDir: t.TempDir()})
 	b, stopB := startRun(t, options{addrs: loopbacks(1), natsURL: a.NATS, prefix: "chat", clientDir: t.TempDir()})
-	alice := dial(t, a.URLs[0])
-	bob := dial(t, b.URLs[0])
-	alice.call("join", `{"nick":"alice","room":"go"}`)
-	bob.call("join", `{"nick":"bob","room":"go"}`)
-	alice.expect("user joined", `{"nick":"bob"}`)
+	alice := chattest.Dial(t, a.URLs[0])
+	bob := chattest.Dial(t, b.URLs[0])
+	alice.Call("join", `{"nick":"alice","room":"go"}`)
+	bob.Call("join", `{"nick":"bob","room":"go"}`)
+	alice.ExpectIgnoringAt("user joined", `{"nick":"bob"}`)
 
-	drainB := bob.drain()
+	drainB := bob.Drain(stopTimeout)
 	stopB()
 	<-drainB
-	alice.expect("user left", `{"nick":"bob"}`)
+	alice.ExpectIgnoringAt("user left", `{"nick":"bob"}`)
 }
 
 // An external NATS server with a max_payload under 2 MiB: the servers
@@ -250,20 +248,20 @@ func TestCluster_SmallMaxPayload(t *testing.T) {
 	t.Cleanup(bus.Shutdown) // after run's stop: registered first
 	r, _ := startRun(t, options{addrs: loopbacks(2), natsURL: bus.ClientURL(), prefix: "chat", clientDir: t.TempDir()})
 
-	alice := dial(t, r.URLs[0])
-	bob := dial(t, r.URLs[1])
-	alice.call("join", `{"nick":"alice","room":"go"}`)
-	assert.Equal(t, `{"ok":true,"members":["alice","bob"]}`, bob.call("join", `{"nick":"bob","room":"go"}`))
-	alice.expect("user joined", `{"nick":"bob"}`)
+	alice := chattest.Dial(t, r.URLs[0])
+	bob := chattest.Dial(t, r.URLs[1])
+	alice.Call("join", `{"nick":"alice","room":"go"}`)
+	assert.Equal(t, `{"ok":true,"members":["alice","bob"]}`, bob.Call("join", `{"nick":"bob","room":"go"}`))
+	alice.ExpectIgnoringAt("user joined", `{"nick":"bob"}`)
 
 	const arg = `{"name":"a.png","mime":"image/png","data":{"_placeholder":true,"num":0}}`
-	assert.JSONEq(t, `{"ok":false,"error":"image larger than 192 KiB"}`, alice.ackOf(alice.emitBinary("image", arg, make([]byte, 200<<10))))
+	assert.JSONEq(t, `{"ok":false,"error":"image larger than 192 KiB"}`, alice.AckOf(alice.EmitBinary("image", arg, make([]byte, 200<<10))))
 	img := bytes.Repeat([]byte{1, 2, 3, 4}, 48<<10) // 192 KiB: the limit
-	alice.expectAck(alice.emitBinary("image", arg, img), `{"ok":true}`)
-	f := bob.next()
-	require.Equal(t, "image", f.event(), f)
-	require.Len(t, f.bins, 1, f)
-	assert.True(t, bytes.Equal(img, f.bins[0]), "image altered")
+	alice.ExpectAck(alice.EmitBinary("image", arg, img), `{"ok":true}`)
+	f := bob.Next()
+	require.Equal(t, "image", f.Event(), f)
+	require.Len(t, f.Bins, 1, f)
+	assert.True(t, bytes.Equal(img, f.Bins[0]), "image altered")
 }
 
 func TestRun_Errors(t *testing.T) {
@@ -346,11 +344,11 @@ func TestMainSignals(t *testing.T) {
 				}
 			}
 			require.Len(t, urls, 2)
-			alice := dial(t, urls[0])
-			bob := dial(t, urls[1])
-			alice.call("join", `{"nick":"alice","room":"go"}`)
-			assert.Equal(t, `{"ok":true,"members":["alice","bob"]}`, bob.call("join", `{"nick":"bob","room":"go"}`))
-			drains := []<-chan error{alice.drain(), bob.drain()}
+			alice := chattest.Dial(t, urls[0])
+			bob := chattest.Dial(t, urls[1])
+			alice.Call("join", `{"nick":"alice","room":"go"}`)
+			assert.Equal(t, `{"ok":true,"members":["alice","bob"]}`, bob.Call("join", `{"nick":"bob","room":"go"}`))
+			drains := []<-chan error{alice.Drain(stopTimeout), bob.Drain(stopTimeout)}
 
 			require.NoError(t, cmd.Process.Signal(sig))
 			for l := range lines {
@@ -375,218 +373,4 @@ func TestMainSignals(t *testing.T) {
 			}
 		})
 	}
-}
-
-// rawClient speaks Socket.IO over a raw Engine.IO WebSocket (the chat
-// example's test client, cut down).
-type rawClient struct {
-	t      *testing.T
-	conn   *websocket.Conn
-	nextID int
-}
-
-// dial connects to the main namespace of the server at base (http://…).
-func dial(t *testing.T, base string) *rawClient {
-	t.Helper()
-	url := "ws" + strings.TrimPrefix(base, "http") + "/socket.io/?EIO=4&transport=websocket"
-	conn, _, err := websocket.DefaultDialer.Dial(url, nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	c := &rawClient{t: t, conn: conn}
-	open := c.readRaw()
-	require.True(t, strings.HasPrefix(open, "0{"), open)
-	c.send("0")
-	f := c.next()
-	require.Equal(t, "0", f.typ, f)
-	return c
-}
-
-func (c *rawClient) send(frame string) {
-	c.t.Helper()
-	require.NoError(c.t, c.conn.WriteMessage(websocket.TextMessage, []byte("4"+frame)))
-}
-
-func (c *rawClient) readRaw() string {
-	c.t.Helper()
-	_ = c.conn.SetReadDeadline(time.Now().Add(testTimeout))
-	op, b, err := c.conn.ReadMessage()
-	require.NoError(c.t, err)
-	if op == websocket.BinaryMessage {
-		return "bin:" + string(b)
-	}
-	return string(b)
-}
-
-// drain reads, answering pings and the close frame, until the connection
-// ends, and reports how.
-func (c *rawClient) drain() <-chan error {
-	done := make(chan error, 1)
-	go func() {
-		_ = c.conn.SetReadDeadline(time.Now().Add(stopTimeout))
-		for {
-			_, b, err := c.conn.ReadMessage()
-			if err != nil {
-				done <- err
-				return
-			}
-			if string(b) == "2" {
-				_ = c.conn.WriteMessage(websocket.TextMessage, []byte("3"))
-			}
-		}
-	}()
-	return done
-}
-
-func args(event, arg string) string { return `["` + event + `",` + arg + `]` }
-
-// emit sends an event with an ack id and returns the id.
-func (c *rawClient) emit(event, arg string) int {
-	c.t.Helper()
-	id := c.nextID
-	c.nextID++
-	c.send("2" + strconv.Itoa(id) + args(event, arg))
-	return id
-}
-
-// emitBinary sends an event with one binary attachment and an ack id.
-func (c *rawClient) emitBinary(event, arg string, bin []byte) int {
-	c.t.Helper()
-	id := c.nextID
-	c.nextID++
-	c.send("51-" + strconv.Itoa(id) + args(event, arg))
-	require.NoError(c.t, c.conn.WriteMessage(websocket.BinaryMessage, bin))
-	return id
-}
-
-// call emits an event and returns its ack's argument.
-func (c *rawClient) call(event, arg string) string {
-	c.t.Helper()
-	return c.ackOf(c.emit(event, arg))
-}
-
-// callSkipping is call, skipping the events named skip that may come
-// before the ack.
-func (c *rawClient) callSkipping(event, arg, skip string) string {
-	c.t.Helper()
-	id := c.emit(event, arg)
-	for range 100 {
-		f := c.next()
-		if f.event() == skip {
-			continue
-		}
-		require.Equal(c.t, "3", f.typ, "want ack %d, got %v", id, f)
-		require.Equal(c.t, id, f.id, f)
-		require.Len(c.t, f.args, 1, f)
-		return string(f.args[0])
-	}
-	c.t.Fatalf("no ack %d among 100 frames", id)
-	return ""
-}
-
-// ackOf reads the next frame, which must be the ack id, and returns its
-// single argument.
-func (c *rawClient) ackOf(id int) string {
-	c.t.Helper()
-	f := c.next()
-	require.Equal(c.t, "3", f.typ, "want ack %d, got %v", id, f)
-	require.Equal(c.t, id, f.id, f)
-	require.Len(c.t, f.args, 1, f)
-	return string(f.args[0])
-}
-
-func (c *rawClient) expectAck(id int, want string) {
-	c.t.Helper()
-	assert.JSONEq(c.t, want, c.ackOf(id))
-}
-
-// expect reads the next frame, which must be event with argument want
-// (its "at" timestamp, if any, left out).
-func (c *rawClient) expect(event, want string) {
-	c.t.Helper()
-	f := c.next()
-	require.Equal(c.t, event, f.event(), f)
-	require.Len(c.t, f.args, 2, f)
-	var m map[string]any
-	require.NoError(c.t, json.Unmarshal(f.args[1], &m))
-	delete(m, "at")
-	got, err := json.Marshal(m)
-	require.NoError(c.t, err)
-	assert.JSONEq(c.t, want, string(got))
-}
-
-// frame is a decoded Socket.IO packet of the main namespace.
-type frame struct {
-	typ  string // "0" connect, "2" event, "3" ack ("5"/"6" read as "2"/"3")
-	id   int    // ack id, -1 if none
-	args []json.RawMessage
-	bins [][]byte
-}
-
-func (f frame) String() string {
-	args := make([]string, len(f.args))
-	for i, a := range f.args {
-		args[i] = fmt.Sprintf("%.100s", a)
-	}
-	return fmt.Sprintf("{typ:%s id:%d args:[%s] bins:%d}", f.typ, f.id, strings.Join(args, ","), len(f.bins))
-}
-
-func (f frame) event() string {
-	if f.typ != "2" || len(f.args) == 0 {
-		return ""
-	}
-	var name string
-	_ = json.Unmarshal(f.args[0], &name)
-	return name
-}
-
-// next reads and decodes the next Socket.IO packet, with its binary
-// attachments; pings are answered and skipped.
-func (c *rawClient) next() frame {
-	c.t.Helper()
-	var m string
-	for {
-		m = c.readRaw()
-		if m != "2" {
-			break
-		}
-		require.NoError(c.t, c.conn.WriteMessage(websocket.TextMessage, []byte("3")))
-	}
-	require.True(c.t, strings.HasPrefix(m, "4") && len(m) >= 2, "not a Socket.IO frame: %.100q", m)
-	f := frame{typ: m[1:2], id: -1}
-	rest := m[2:]
-	nbin := 0
-	if f.typ == "5" || f.typ == "6" {
-		n, after, ok := strings.Cut(rest, "-")
-		require.True(c.t, ok, m)
-		var err error
-		nbin, err = strconv.Atoi(n)
-		require.NoError(c.t, err)
-		rest = after
-		f.typ = map[string]string{"5": "2", "6": "3"}[f.typ]
-	}
-	i := 0
-	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
-		i++
-	}
-	if i > 0 {
-		f.id, _ = strconv.Atoi(rest[:i])
-	}
-	if rest = rest[i:]; rest != "" {
-		if f.typ == "0" { // CONNECT: an object, not arguments
-			rest = "[" + rest + "]"
-		}
-		require.NoError(c.t, json.Unmarshal([]byte(rest), &f.args), "%.200s", m)
-	}
-	// Connection state recovery is on: an event without ack id that the
-	// server keeps ends with its offset, a string, after the chat's one
-	// argument.
-	if f.typ == "2" && f.id < 0 && len(f.args) == 3 {
-		f.args = f.args[:2]
-	}
-	for range nbin {
-		b := c.readRaw()
-		require.True(c.t, strings.HasPrefix(b, "bin:"), "want an attachment, got %.100q", b)
-		f.bins = append(f.bins, []byte(b[4:]))
-	}
-	return f
 }
