@@ -72,7 +72,10 @@ func Connect(url string, log *slog.Logger, opts ...nats.Option) (*nats.Conn, err
 		nats.Timeout(10 * time.Second), // dial and handshake, per attempt
 		nats.MaxReconnects(-1),
 		nats.RetryOnFailedConnect(true),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if nc.IsClosed() {
+				return // closed or drained on purpose
+			}
 			log.Warn("natsadapter: disconnected from NATS", "err", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {

@@ -57,3 +57,28 @@ func TestConnect_BadURL(t *testing.T) {
 	_, err := natsadapter.Connect("nats://[::1", nil)
 	assert.ErrorContains(t, err, "natsadapter: connect")
 }
+
+// Closing (or draining) the connection on purpose is not worth a warning.
+func TestConnect_QuietOnClose(t *testing.T) {
+	srv := embedded(t, &natsembed.Options{Addr: "127.0.0.1:0"})
+	var logs connLogBuffer
+	for _, drain := range []bool{true, false} {
+		// The closed callback runs after the disconnect callback, on the
+		// same queue: once it has run, any warning would be logged.
+		closed := make(chan struct{})
+		nc, err := natsadapter.Connect(srv.ClientURL(), slog.New(slog.NewTextHandler(&logs, nil)),
+			nats.ClosedHandler(func(*nats.Conn) { close(closed) }))
+		require.NoError(t, err)
+		if drain {
+			require.NoError(t, nc.Drain())
+		} else {
+			nc.Close()
+		}
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the connection never closed")
+		}
+	}
+	assert.NotContains(t, logs.String(), "disconnected from NATS")
+}
