@@ -190,3 +190,15 @@ func HandleAck[T, R any](fn func(ctx context.Context, s *Socket, in T) (R, error
 		return ev.Ack(out)
 	}
 }
+
+// Args returns the arguments as received, each a [parser.Raw] holding
+// its exact JSON and the event's attachments: ev.Ack(ev.Args()...) or
+// s.Emit(name, ev.Args()...) sends them on byte for byte, binary
+// attachments included (Node's callback(...args)).
+func (ev *Event) Args() []any {
+	out := make([]any, len(ev.args))
+	for i, a := range ev.args {
+		out[i] = parser.Raw{JSON: a, Attachments: ev.attachments}
+	}
+	return out
+}

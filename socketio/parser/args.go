@@ -98,7 +98,10 @@ func marshal(v any) (jsontext.Value, [][]byte, error) {
 	// "&" and U+2028 as they are, and so do we (same bytes as Node).
 	data, err := json.Marshal(v, jsonv1.DefaultOptionsV1(),
 		jsontext.EscapeForHTML(false), jsontext.EscapeForJS(false),
-		json.WithMarshalers(json.MarshalToFunc(s.marshalBytes)))
+		json.WithMarshalers(json.JoinMarshalers(
+			json.MarshalToFunc(s.marshalBytes),
+			json.MarshalToFunc(s.marshalRaw),
+		)))
 	if err != nil {
 		return nil, nil, fmt.Errorf("socketio/parser: marshal: %w", err)
 	}
