@@ -2,7 +2,7 @@
 GO ?= go
 NPM ?= npm
 
-.PHONY: test vet fmt-check conformance-deps browser-deps unit fuzz-short bench chat
+.PHONY: test vet fmt-check conformance-deps browser-deps unit conformance vuln fuzz-short bench chat
 
 test: fmt-check vet conformance-deps browser-deps
 	# Allocation-count tests skip under -race (sync.Pool drops items at
@@ -47,8 +47,21 @@ browser-deps:
 		[ -x "$(CHROMIUM)" ] || { echo "error: chromium installed but $(CHROMIUM) is still missing"; exit 1; }; \
 	fi
 
+# Go tests with -race that need no Node: everything but the conformance
+# suite (conformance/cmd/testserver needs no Node and stays) and
+# examples/chat's browser test.
 unit:
-	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /conformance)
+	$(GO) test -race -count=1 -skip '^TestBrowser$$' $$($(GO) list ./... | grep -v '/conformance$$')
+
+# Just the conformance suite: the official JS clients against our servers
+# (conformance/README.md lists the scenarios).
+conformance: conformance-deps
+	$(GO) test -race -count=1 ./conformance/...
+
+# Known vulnerabilities in the code's dependencies and the Go toolchain
+# (needs the network: it fetches govulncheck and reads vuln.go.dev).
+vuln:
+	$(GO) run golang.org/x/vuln/cmd/govulncheck@latest ./...
 
 # A short run of every fuzz target (CI uses it; run longer by hand).
 FUZZTIME ?= 10s

@@ -50,22 +50,30 @@ const (
 // of another run impossible to mistake for one of this run).
 var clusterPrefixes atomic.Int64
 
-// TestCluster runs every cluster scenario in every mode.
-func TestCluster(t *testing.T) {
-	for _, sc := range []struct {
-		name string
-		run  func(t *testing.T, m mode)
-	}{
-		{"broadcast", testClusterBroadcast},
-		{"rooms", testClusterRooms},
-		{"acks", testClusterAcks},
-		{"fetch", testClusterFetch},
-		{"remote_disconnect", testClusterRemoteDisconnect},
-		{"server_side_emit", testClusterServerSideEmit},
-	} {
-		t.Run(sc.name, func(t *testing.T) { runModes(t, sc.run) })
-	}
+// clusterSuite is the table of the cluster scenarios, subtests of
+// TestCluster.
+var clusterSuite = suite{
+	title:  "Cluster (NATS adapter)",
+	file:   "cluster_test.go",
+	script: clusterScript,
+	scenarios: []scenario{
+		{test: "TestCluster/broadcast", modes: modes, run: testClusterBroadcast,
+			covers: "a binary-laden broadcast reaches every client once"},
+		{test: "TestCluster/rooms", modes: modes, run: testClusterRooms,
+			covers: "To/Except from a server holding no member"},
+		{test: "TestCluster/acks", modes: modes, run: testClusterAcks,
+			covers: "Timeout(5s).EmitWithAck answered on every server"},
+		{test: "TestCluster/fetch", modes: modes, run: testClusterFetch,
+			covers: "FetchSockets (ids, rooms, data, auth) from each server"},
+		{test: "TestCluster/remote_disconnect", modes: modes, run: testClusterRemoteDisconnect,
+			covers: "RemoteSocket.Disconnect(true) of another server's client (\"io server disconnect\")"},
+		{test: "TestCluster/server_side_emit", modes: modes, run: testClusterServerSideEmit,
+			covers: "ServerSideEmitWithAck: the other servers answer and emit to their own clients only"},
+	},
 }
+
+// TestCluster runs every cluster scenario in every mode.
+func TestCluster(t *testing.T) { runScenario(t) }
 
 // testClusterBroadcast: c0 emits "shout" with binary values; server 0
 // broadcasts them; every client, on every server, receives them once, byte

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -65,102 +66,168 @@ var modes = []mode{
 	{name: "upgrade", transports: []string{"polling", "websocket"}, initial: engineio.TransportPolling, upgrade: true},
 }
 
-// runModes runs f as one subtest per mode.
-func runModes(t *testing.T, f func(t *testing.T, m mode)) {
+// scenario is one conformance scenario: what one Go test (or subtest) runs
+// in each of its modes. The suites' tables of scenarios (engineIOSuite,
+// socketIOSuite, recoverySuite, clusterSuite) are what the tests run and
+// what README.md lists (report_test.go), so the two cannot drift apart.
+type scenario struct {
+	// test is the name of the Go test that runs the scenario, as t.Name()
+	// reports it: "TestSocketIO_Acks", or "TestCluster/acks" for a
+	// subtest of TestCluster. Each mode is a subtest of it.
+	test   string
+	covers string // what the scenario checks, for README.md
+	modes  []mode
+	run    func(t *testing.T, m mode)
+}
+
+// suite is one file's table of scenarios.
+type suite struct {
+	title     string // README.md's name for the suite
+	file      string // the test file
+	script    string // the client script the scenarios run
+	scenarios []scenario
+}
+
+// runScenario runs the scenarios of the test t: the one named t.Name(), in
+// each of its modes, or every scenario named t.Name()+"/"+sub, as subtest
+// sub. It fails t if there is none, so that a test cannot run a scenario
+// README.md does not list.
+func runScenario(t *testing.T) {
 	t.Helper()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) { f(t, m) })
+	found := false
+	for _, s := range suites() {
+		for _, sc := range s.scenarios {
+			if sc.test == t.Name() {
+				found = true
+				runModes(t, sc)
+			} else if sub, ok := strings.CutPrefix(sc.test, t.Name()+"/"); ok {
+				found = true
+				t.Run(sub, func(t *testing.T) { runModes(t, sc) })
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("conformance: no scenario of %s in the suites' tables (see suites in report_test.go)", t.Name())
 	}
 }
 
-func TestEngineIO_TextEcho(t *testing.T) {
-	runModes(t, func(t *testing.T, m mode) {
-		res, sess := runEngineIO(t, m, "text_echo", behavior{onMessage: echo})
-
-		want := []jsMessage{textMessage(helloText), textMessage(unicodeText)}
-		assert.Equal(t, want, res.Sent, "client sent other payloads than the test expects (script out of sync?)")
-		assert.Equal(t, want, res.Received, "client must receive its text messages back unchanged, in order")
-		assert.Equal(t, want, sess.messageRecords(), "server must receive the client's text messages unchanged, in order")
-		assertClientClosed(t, res)
-		assertServerClose(t, sess, engineio.ReasonTransportClose)
-	})
+// runModes runs sc as one subtest per mode.
+func runModes(t *testing.T, sc scenario) {
+	t.Helper()
+	for _, m := range sc.modes {
+		t.Run(m.name, func(t *testing.T) { sc.run(t, m) })
+	}
 }
 
-func TestEngineIO_BinaryEcho(t *testing.T) {
-	runModes(t, func(t *testing.T, m mode) {
-		res, sess := runEngineIO(t, m, "binary_echo", behavior{onMessage: echo})
-
-		require.Len(t, res.Sent, 2, "client must report two sent messages")
-		assert.Equal(t, binaryMessage([]byte{1, 2, 3, 4}), res.Sent[0])
-		assert.Equal(t, "binary", res.Sent[1].Type)
-		assert.Equal(t, largeSize, res.Sent[1].Length)
-		assert.Equal(t, res.Sent, res.Received, "client must receive identical bytes back, as binary messages (Buffer)")
-		assert.Equal(t, res.Sent, sess.messageRecords(), "server must receive identical bytes, flagged binary")
-		assertClientClosed(t, res)
-		assertServerClose(t, sess, engineio.ReasonTransportClose)
-	})
+// engineIOSuite is the table of the engine.io-client scenarios.
+var engineIOSuite = suite{
+	title:  "Engine.IO",
+	file:   "engineio_test.go",
+	script: engineIOScript,
+	scenarios: []scenario{
+		{test: "TestEngineIO_TextEcho", modes: modes, run: testEngineIOTextEcho,
+			covers: "text messages (ASCII and non-ASCII) echoed back unchanged, in order"},
+		{test: "TestEngineIO_BinaryEcho", modes: modes, run: testEngineIOBinaryEcho,
+			covers: "binary messages, small and 500 KiB, echoed back as Buffers"},
+		{test: "TestEngineIO_LargeText", modes: modes, run: testEngineIOLargeText,
+			covers: "a 500 KiB text message echoed back"},
+		{test: "TestEngineIO_ServerPush", modes: modes, run: testEngineIOServerPush,
+			covers: "text and binary messages the server sends unprompted"},
+		{test: "TestEngineIO_ServerClose", modes: modes, run: testEngineIOServerClose,
+			covers: "Session.Close: \"transport close\" on the client, \"forced close\" on the server"},
+		{test: "TestEngineIO_ClientClose", modes: modes, run: testEngineIOClientClose,
+			covers: "socket.close() on the client: \"transport close\" on the server"},
+	},
 }
 
-func TestEngineIO_LargeText(t *testing.T) {
-	runModes(t, func(t *testing.T, m mode) {
-		res, sess := runEngineIO(t, m, "large_text", behavior{onMessage: echo})
+func TestEngineIO_TextEcho(t *testing.T) { runScenario(t) }
 
-		require.Len(t, res.Sent, 1, "client must report one sent message")
-		assert.Equal(t, "text", res.Sent[0].Type)
-		assert.Equal(t, largeSize, res.Sent[0].Length)
-		assert.Equal(t, res.Sent, res.Received, "client must receive the 500 KiB string back unchanged")
-		assert.Equal(t, res.Sent, sess.messageRecords(), "server must receive the 500 KiB string unchanged, as text")
-		assertClientClosed(t, res)
-		assertServerClose(t, sess, engineio.ReasonTransportClose)
-	})
+func testEngineIOTextEcho(t *testing.T, m mode) {
+	res, sess := runEngineIO(t, m, "text_echo", behavior{onMessage: echo})
+
+	want := []jsMessage{textMessage(helloText), textMessage(unicodeText)}
+	assert.Equal(t, want, res.Sent, "client sent other payloads than the test expects (script out of sync?)")
+	assert.Equal(t, want, res.Received, "client must receive its text messages back unchanged, in order")
+	assert.Equal(t, want, sess.messageRecords(), "server must receive the client's text messages unchanged, in order")
+	assertClientClosed(t, res)
+	assertServerClose(t, sess, engineio.ReasonTransportClose)
 }
 
-func TestEngineIO_ServerPush(t *testing.T) {
-	runModes(t, func(t *testing.T, m mode) {
-		push := func(s *engineio.Session, rec *sessionRecord) {
-			rec.noteError("Send", s.Send([]byte(welcomeText)))
-			rec.noteError("SendBinary", s.SendBinary(slices.Clone(pushBinary)))
+func TestEngineIO_BinaryEcho(t *testing.T) { runScenario(t) }
+
+func testEngineIOBinaryEcho(t *testing.T, m mode) {
+	res, sess := runEngineIO(t, m, "binary_echo", behavior{onMessage: echo})
+
+	require.Len(t, res.Sent, 2, "client must report two sent messages")
+	assert.Equal(t, binaryMessage([]byte{1, 2, 3, 4}), res.Sent[0])
+	assert.Equal(t, "binary", res.Sent[1].Type)
+	assert.Equal(t, largeSize, res.Sent[1].Length)
+	assert.Equal(t, res.Sent, res.Received, "client must receive identical bytes back, as binary messages (Buffer)")
+	assert.Equal(t, res.Sent, sess.messageRecords(), "server must receive identical bytes, flagged binary")
+	assertClientClosed(t, res)
+	assertServerClose(t, sess, engineio.ReasonTransportClose)
+}
+
+func TestEngineIO_LargeText(t *testing.T) { runScenario(t) }
+
+func testEngineIOLargeText(t *testing.T, m mode) {
+	res, sess := runEngineIO(t, m, "large_text", behavior{onMessage: echo})
+
+	require.Len(t, res.Sent, 1, "client must report one sent message")
+	assert.Equal(t, "text", res.Sent[0].Type)
+	assert.Equal(t, largeSize, res.Sent[0].Length)
+	assert.Equal(t, res.Sent, res.Received, "client must receive the 500 KiB string back unchanged")
+	assert.Equal(t, res.Sent, sess.messageRecords(), "server must receive the 500 KiB string unchanged, as text")
+	assertClientClosed(t, res)
+	assertServerClose(t, sess, engineio.ReasonTransportClose)
+}
+
+func TestEngineIO_ServerPush(t *testing.T) { runScenario(t) }
+
+func testEngineIOServerPush(t *testing.T, m mode) {
+	push := func(s *engineio.Session, rec *sessionRecord) {
+		rec.noteError("Send", s.Send([]byte(welcomeText)))
+		rec.noteError("SendBinary", s.SendBinary(slices.Clone(pushBinary)))
+	}
+	res, sess := runEngineIO(t, m, "server_push", behavior{onConnect: push})
+
+	assert.Equal(t, []jsMessage{textMessage(welcomeText), binaryMessage(pushBinary)}, res.Received,
+		"client must receive the pushed text then the pushed binary message")
+	assert.Empty(t, sess.messageRecords(), "client sent nothing")
+	assertClientClosed(t, res)
+	assertServerClose(t, sess, engineio.ReasonTransportClose)
+}
+
+func TestEngineIO_ServerClose(t *testing.T) { runScenario(t) }
+
+func testEngineIOServerClose(t *testing.T, m mode) {
+	closeMe := func(s *engineio.Session, rec *sessionRecord, data []byte, binary bool) {
+		if !binary && string(data) == closeMeText {
+			rec.noteError("Close", s.Close())
 		}
-		res, sess := runEngineIO(t, m, "server_push", behavior{onConnect: push})
+	}
+	res, sess := runEngineIO(t, m, "server_close", behavior{onMessage: closeMe})
 
-		assert.Equal(t, []jsMessage{textMessage(welcomeText), binaryMessage(pushBinary)}, res.Received,
-			"client must receive the pushed text then the pushed binary message")
-		assert.Empty(t, sess.messageRecords(), "client sent nothing")
-		assertClientClosed(t, res)
-		assertServerClose(t, sess, engineio.ReasonTransportClose)
-	})
+	assert.Equal(t, []jsMessage{textMessage(closeMeText)}, sess.messageRecords(), "server must receive \"close me\"")
+	assert.Empty(t, res.Received, "server sent no message")
+	if assert.NotNil(t, res.Close, "client must see a close event") {
+		assert.Equal(t, "transport close", res.Close.Reason,
+			"engine.io-client reports a server-initiated close as \"transport close\"")
+	}
+	assertServerClose(t, sess, engineio.ReasonForcedClose)
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	assert.NoError(t, sess.closeErr, "OnClose after Session.Close reports no error")
 }
 
-func TestEngineIO_ServerClose(t *testing.T) {
-	runModes(t, func(t *testing.T, m mode) {
-		closeMe := func(s *engineio.Session, rec *sessionRecord, data []byte, binary bool) {
-			if !binary && string(data) == closeMeText {
-				rec.noteError("Close", s.Close())
-			}
-		}
-		res, sess := runEngineIO(t, m, "server_close", behavior{onMessage: closeMe})
+func TestEngineIO_ClientClose(t *testing.T) { runScenario(t) }
 
-		assert.Equal(t, []jsMessage{textMessage(closeMeText)}, sess.messageRecords(), "server must receive \"close me\"")
-		assert.Empty(t, res.Received, "server sent no message")
-		if assert.NotNil(t, res.Close, "client must see a close event") {
-			assert.Equal(t, "transport close", res.Close.Reason,
-				"engine.io-client reports a server-initiated close as \"transport close\"")
-		}
-		assertServerClose(t, sess, engineio.ReasonForcedClose)
-		sess.mu.Lock()
-		defer sess.mu.Unlock()
-		assert.NoError(t, sess.closeErr, "OnClose after Session.Close reports no error")
-	})
-}
+func testEngineIOClientClose(t *testing.T, m mode) {
+	res, sess := runEngineIO(t, m, "client_close", behavior{})
 
-func TestEngineIO_ClientClose(t *testing.T) {
-	runModes(t, func(t *testing.T, m mode) {
-		res, sess := runEngineIO(t, m, "client_close", behavior{})
-
-		assert.Empty(t, res.Received, "server sent no message")
-		assertClientClosed(t, res)
-		assertServerClose(t, sess, engineio.ReasonTransportClose)
-	})
+	assert.Empty(t, res.Received, "server sent no message")
+	assertClientClosed(t, res)
+	assertServerClose(t, sess, engineio.ReasonTransportClose)
 }
 
 // runEngineIO starts a server with behavior b, runs the engine.io-client

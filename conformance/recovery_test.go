@@ -33,15 +33,26 @@ import (
 
 const recoveryTicks = 5
 
-func TestSocketIO_Recovery(t *testing.T) {
-	runModes(t, func(t *testing.T, m mode) { runRecovery(t, m, 2*time.Minute, true) })
+// recoverySuite is the table of the connection state recovery scenarios.
+var recoverySuite = suite{
+	title:  "Connection state recovery",
+	file:   "recovery_test.go",
+	script: socketIOScript,
+	scenarios: []scenario{
+		{test: "TestSocketIO_Recovery", modes: modes,
+			run:    func(t *testing.T, m mode) { runRecovery(t, m, 2*time.Minute, true) },
+			covers: "Conn().Close(), then broadcasts the socket misses; it comes back in time: same id, rooms and data, the missed events replayed once and in order, no others"},
+		// The session expires before the client comes back: a new socket,
+		// nothing replayed.
+		{test: "TestSocketIO_RecoveryExpired", modes: modes,
+			run:    func(t *testing.T, m mode) { runRecovery(t, m, time.Millisecond, false) },
+			covers: "the session expired first: a new socket, nothing replayed"},
+	},
 }
 
-// The session expires before the client comes back: a new socket, nothing
-// replayed.
-func TestSocketIO_RecoveryExpired(t *testing.T) {
-	runModes(t, func(t *testing.T, m mode) { runRecovery(t, m, time.Millisecond, false) })
-}
+func TestSocketIO_Recovery(t *testing.T) { runScenario(t) }
+
+func TestSocketIO_RecoveryExpired(t *testing.T) { runScenario(t) }
 
 // recoveryConn is what OnConnection saw of one socket, before the scenario's
 // handler changed anything.
