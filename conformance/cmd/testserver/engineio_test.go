@@ -136,18 +136,30 @@ func TestEngineIO_ClientClose(t *testing.T) {
 	e := newEnv(t)
 	t.Run("polling", func(t *testing.T) {
 		e := e.with(t)
-		sid := e.pollHandshake(enginePath)
-		got := make(chan response, 1)
-		go func() {
-			res, _ := e.do(context.Background(), http.MethodGet, enginePath, pollQuery(sid), "", nil)
-			got <- res
-		}()
-		e.waitGET(sid)
-		assert.Equal(t, "ok", e.post(enginePath, pollQuery(sid), "1").body)
-		res := recv(t, got)
-		assert.Equal(t, http.StatusOK, res.status)
-		assert.Contains(t, []string{"6", "2\x1e6"}, res.body) // a ping may have gone out before
-		e.requireUnknownSID(enginePath, sid)
+		// waitGET sees the GET reach the HTTP handler, not the session:
+		// the close may still overtake it, and then the GET rightly finds
+		// the session gone. Try again until the GET was pending first.
+		const attempts = 20
+		for range attempts {
+			sid := e.pollHandshake(enginePath)
+			got := make(chan response, 1)
+			go func() {
+				res, _ := e.do(context.Background(), http.MethodGet, enginePath, pollQuery(sid), "", nil)
+				got <- res
+			}()
+			e.waitGET(sid)
+			assert.Equal(t, "ok", e.post(enginePath, pollQuery(sid), "1").body)
+			res := recv(t, got)
+			e.requireUnknownSID(enginePath, sid)
+			if res.status == http.StatusBadRequest {
+				assert.JSONEq(t, `{"code":1,"message":"Session ID unknown"}`, res.body, "a GET arriving after the close")
+				continue
+			}
+			assert.Equal(t, http.StatusOK, res.status)
+			assert.Contains(t, []string{"6", "2\x1e6"}, res.body) // a ping may have gone out before
+			return
+		}
+		t.Fatalf("in %d attempts, the close always overtook the GET", attempts)
 	})
 	t.Run("websocket", func(t *testing.T) {
 		e := e.with(t)
