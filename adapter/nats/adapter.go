@@ -170,6 +170,9 @@ func start(nc *nats.Conn, ns adapter.Namespace, cfg config) (*Adapter, error) {
 		}
 		a.subs = append(a.subs, sub)
 	}
+	// Watched from now on, so that no reconnection after this point goes
+	// without a hello.
+	a.status = nc.StatusChanged(nats.CONNECTED, nats.DISCONNECTED, nats.RECONNECTING, nats.CLOSED)
 	// Announce ourselves on the namespace subject, and send a probe to our
 	// own inbox, then wait for the PONG of a PING sent after them. NATS
 	// answers a connection in order: by then both messages have come back
@@ -190,6 +193,7 @@ func start(nc *nats.Conn, ns adapter.Namespace, cfg config) (*Adapter, error) {
 			}
 			a.unsubscribe()
 			a.cancel()
+			nc.RemoveStatusListener(a.status)
 			if last := nc.LastError(); errors.Is(last, nats.ErrPermissionViolation) {
 				return nil, fmt.Errorf("natsadapter: namespace %q: subject %s: %w", a.nsp, sub.Subject, last)
 			}
@@ -201,7 +205,6 @@ func start(nc *nats.Conn, ns adapter.Namespace, cfg config) (*Adapter, error) {
 		// and the status watcher announces us again then.
 		a.log.Warn("natsadapter: NATS not reachable at start; the namespace serves this server only until it is", "err", err)
 	}
-	a.status = nc.StatusChanged(nats.CONNECTED, nats.DISCONNECTED, nats.RECONNECTING, nats.CLOSED)
 	a.wg.Add(1)
 	go a.loop()
 	a.log.Debug("natsadapter: started", "subject", a.subject)
