@@ -2,9 +2,9 @@
 GO ?= go
 NPM ?= npm
 
-.PHONY: test vet fmt-check conformance-deps browser-deps unit conformance vuln fuzz-short bench chat
+.PHONY: test vet fmt-check conformance-deps browser-deps unit conformance vuln fuzz-short bench bench-go bench-deps redis-deps chat
 
-test: fmt-check vet conformance-deps browser-deps
+test: fmt-check vet conformance-deps bench-deps browser-deps
 	# Allocation-count tests skip under -race (sync.Pool drops items at
 	# random there); this pass runs them for real.
 	$(GO) test -count=1 -run 'Allocs' ./adapter/memory ./engineio/parser ./socketio/parser
@@ -24,6 +24,16 @@ conformance-deps:
 	@command -v $(NPM) >/dev/null || { echo "error: npm is required for the conformance tests"; exit 1; }
 	@if [ ! -f conformance/node_modules/.package-lock.json ] || [ conformance/package-lock.json -nt conformance/node_modules/.package-lock.json ]; then \
 		$(NPM) ci --prefix conformance --no-audit --no-fund; \
+	fi
+
+# The Node reference server of the benchmark (bench/node: socket.io and
+# the redis adapter, pinned by bench/node/package-lock.json); make test
+# needs it for bench/server's parity tests, make bench to run it.
+bench-deps:
+	@command -v node >/dev/null || { echo "error: node (>= 20) is required for bench/node"; exit 1; }
+	@command -v $(NPM) >/dev/null || { echo "error: npm is required for bench/node"; exit 1; }
+	@if [ ! -f bench/node/node_modules/.package-lock.json ] || [ bench/node/package-lock.json -nt bench/node/node_modules/.package-lock.json ]; then \
+		$(NPM) ci --prefix bench/node --no-audit --no-fund; \
 	fi
 
 # The chat example's browser test (examples/chat/browser_test.go) drives
@@ -48,10 +58,10 @@ browser-deps:
 	fi
 
 # Go tests with -race that need no Node: everything but the conformance
-# suite (conformance/cmd/testserver needs no Node and stays) and
-# examples/chat's browser test.
+# suite (conformance/cmd/testserver needs no Node and stays),
+# examples/chat's browser test and bench/server's parity tests.
 unit:
-	$(GO) test -race -count=1 -skip '^TestBrowser$$' $$($(GO) list ./... | grep -v '/conformance$$')
+	$(GO) test -race -count=1 -skip '^(TestBrowser|TestParity_.*)$$' $$($(GO) list ./... | grep -v '/conformance$$')
 
 # Just the conformance suite: the official JS clients against our servers
 # (conformance/README.md lists the scenarios).
@@ -75,5 +85,28 @@ fuzz-short:
 	$(GO) test ./adapter/nats/internal/wire -run '^$$' -fuzz '^FuzzJSON$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./adapter/nats -run '^$$' -fuzz '^FuzzMessages$$' -fuzztime $(FUZZTIME)
 
-bench:
+# The Go micro-benchmarks (go test -bench).
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./engineio/... ./socketio/... ./adapter/...
+
+# The side-by-side benchmark of gosio and Node's socket.io (bench/cmd/bench):
+# every scenario on both servers, alternating, 3 runs; prints the table and
+# writes bench/RESULTS.md. Not part of make test. BENCHFLAGS passes flags,
+# e.g. make bench BENCHFLAGS='-quick -servers gosio' for a smoke run.
+BENCHFLAGS ?=
+bench: bench-deps redis-deps
+	$(GO) run ./bench/cmd/bench $(BENCHFLAGS)
+
+# redis-server for the Node cluster scenario (@socket.io/redis-adapter),
+# installed with apt when missing, with sudo unless root.
+redis-deps:
+	@if ! command -v redis-server >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then sudo=; \
+		elif command -v sudo >/dev/null; then sudo=sudo; \
+		else echo "error: redis-server is missing; installing it needs root: apt-get install -y redis-server"; exit 1; fi; \
+		command -v $(firstword $(APT_GET)) >/dev/null || { echo "error: redis-server is missing and there is no apt-get: install Redis"; exit 1; }; \
+		echo "redis-deps: installing redis-server for the benchmark's Node cluster"; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive $(APT_GET) update && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y redis-server || exit 1; \
+		command -v redis-server >/dev/null || { echo "error: redis-server installed but not on PATH"; exit 1; }; \
+	fi
