@@ -60,8 +60,10 @@ const (
 	// imageHeadroom is what a broadcast image needs beyond its bytes in a
 	// NATS message (the cluster envelope, nick, file name, MIME type).
 	imageHeadroom = 64 << 10
-	// shutdownTimeout bounds the whole shutdown.
+	// shutdownTimeout bounds the shutdown of the servers, drainTimeout
+	// then that of the NATS connections.
 	shutdownTimeout = 10 * time.Second
+	drainTimeout    = 5 * time.Second
 	// formTimeout bounds the wait for the local servers to see each other
 	// at start-up.
 	formTimeout = 10 * time.Second
@@ -350,6 +352,10 @@ func (c *cluster) shutdown() error {
 	}
 	wg.Wait()
 	c.serve.Wait()
+	// The drains get a deadline of their own: a polling client that never
+	// came back may have used up the servers' one.
+	ctx, cancel = context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
 	for _, n := range c.nodes {
 		if err := n.nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 			n.log.Warn("cluster: NATS drain", "err", err)
