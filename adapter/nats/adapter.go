@@ -114,7 +114,6 @@ type Adapter struct {
 	status  chan nats.Status
 
 	lastPublish atomic.Int64 // unix nanos, for the heartbeat timer
-	closing     atomic.Bool
 
 	mu       sync.Mutex
 	nodes    map[string]time.Time // live peers: uid → last heard of
@@ -454,17 +453,15 @@ func (a *Adapter) Close() error {
 		return nil
 	}
 	a.closed = true
-	a.closing.Store(true)
-	reqs := a.requests
-	a.requests = make(map[string]*request)
-	clear(a.acks)
-	clear(a.nodes)
-	a.mu.Unlock()
-	for _, r := range reqs {
+	for _, r := range a.requests {
 		r.finish(adapter.ErrClosed)
 	}
+	clear(a.requests)
+	clear(a.acks)
+	clear(a.nodes)
+	a.cancel() // from now on, publish refuses and the callbacks do nothing
+	a.mu.Unlock()
 
-	a.cancel()
 	a.nc.RemoveStatusListener(a.status)
 	a.wg.Wait()
 	var err error
@@ -486,7 +483,7 @@ func (a *Adapter) Close() error {
 // publish encodes m and publishes it on subject, failing fast when it is
 // too large, NATS is not connected, or the adapter is closed.
 func (a *Adapter) publish(subject string, m *wire.Message) error {
-	if a.closing.Load() && m.Type != wire.AdapterClose {
+	if a.ctx.Err() != nil && m.Type != wire.AdapterClose { // closed
 		return adapter.ErrClosed
 	}
 	b, err := wire.Encode(m)

@@ -225,7 +225,7 @@ func (a *Adapter) decode(msg *nats.Msg) *wire.Message {
 	if a.testHook != nil {
 		a.testHook()
 	}
-	if a.closing.Load() {
+	if a.ctx.Err() != nil { // closed
 		return nil
 	}
 	m, err := wire.Decode(msg.Data)
