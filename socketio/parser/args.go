@@ -116,7 +116,7 @@ func (s *marshalState) marshalBytes(enc *jsontext.Encoder, b []byte) error {
 	if b == nil {
 		return enc.WriteToken(jsontext.Null)
 	}
-	ph := appendPlaceholder(s.scratch[:0], len(s.attachments))
+	ph := AppendPlaceholder(s.scratch[:0], len(s.attachments))
 	s.attachments = append(s.attachments, b)
 	return enc.WriteValue(ph)
 }

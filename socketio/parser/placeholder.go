@@ -95,8 +95,9 @@ func hasBackslash(b []byte) bool {
 	return false
 }
 
-// appendPlaceholder appends the placeholder of attachment num.
-func appendPlaceholder(dst []byte, num int) []byte {
+// AppendPlaceholder appends the placeholder of attachment num,
+// {"_placeholder":true,"num":N}, as Marshal writes it.
+func AppendPlaceholder(dst []byte, num int) []byte {
 	dst = append(dst, `{"_placeholder":true,"num":`...)
 	dst = strconv.AppendInt(dst, int64(num), 10)
 	return append(dst, '}')

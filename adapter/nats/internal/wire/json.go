@@ -439,9 +439,7 @@ func (w *jsonWriter) value(v any, depth int) error {
 		case v == nil:
 			w.buf = append(w.buf, "null"...)
 		case w.placeholders:
-			w.buf = append(w.buf, `{"_placeholder":true,"num":`...)
-			w.buf = strconv.AppendInt(w.buf, int64(len(w.attachments)), 10)
-			w.buf = append(w.buf, '}')
+			w.buf = parser.AppendPlaceholder(w.buf, len(w.attachments))
 			w.attachments = append(w.attachments, v)
 		default:
 			w.buf = append(w.buf, '"')
