@@ -15,6 +15,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gosio/gosio/internal/syncbuf"
 )
 
 // Hostile WebSocket clients (RELIABILITY rows 2, 4, 5): a bare TCP
@@ -332,7 +334,7 @@ func TestHostile_HeaderAbuse(t *testing.T) {
 		{"extension parameter soup", "Sec-WebSocket-Extensions: " + strings.Repeat("permessage-deflate; client_max_window_bits=\"", 2000) + "\r\n", true, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var logs lockedBuffer
+			var logs syncbuf.Buffer
 			errs := newConnErrors()
 			opts := &Options{OnConnectionError: errs.hook}
 			if tc.deflate {

@@ -1,7 +1,6 @@
 package engineio
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -11,13 +10,14 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gosio/gosio/internal/syncbuf"
 )
 
 // Helpers for cors_test.go, options_test.go, compression_test.go,
@@ -77,28 +77,9 @@ func newTestServerHTTP(t testing.TB, opts *Options, setup func(*Session), config
 	return &testServer{Server: srv, ts: hts, rec: rec, url: hts.URL + srv.Path()}
 }
 
-// lockedBuffer is a bytes.Buffer safe for concurrent writers (an
-// http.Server ErrorLog).
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // withErrorLog makes an http.Server log into buf: net/http recovers
 // handler panics and only logs them.
-func withErrorLog(buf *lockedBuffer) func(*http.Server) {
+func withErrorLog(buf *syncbuf.Buffer) func(*http.Server) {
 	return func(hs *http.Server) { hs.ErrorLog = log.New(buf, "", 0) }
 }
 

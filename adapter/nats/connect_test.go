@@ -1,10 +1,8 @@
 package natsadapter_test
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,31 +12,14 @@ import (
 
 	natsadapter "github.com/gosio/gosio/adapter/nats"
 	"github.com/gosio/gosio/adapter/nats/natsembed"
+	"github.com/gosio/gosio/internal/syncbuf"
 )
-
-// connLogBuffer is a log sink safe for concurrent writes.
-type connLogBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *connLogBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *connLogBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // Connect reconnects for ever and logs the connection's ups and downs.
 func TestConnect_LogsDisconnection(t *testing.T) {
 	srv, err := natsembed.Start(&natsembed.Options{Addr: "127.0.0.1:0"})
 	require.NoError(t, err)
-	var logs connLogBuffer
+	var logs syncbuf.Buffer
 	nc, err := natsadapter.Connect(srv.ClientURL(), slog.New(slog.NewTextHandler(&logs, nil)), nats.ReconnectWait(20*time.Millisecond))
 	require.NoError(t, err)
 	defer nc.Close()
@@ -61,7 +42,7 @@ func TestConnect_BadURL(t *testing.T) {
 // Closing (or draining) the connection on purpose is not worth a warning.
 func TestConnect_QuietOnClose(t *testing.T) {
 	srv := embedded(t, &natsembed.Options{Addr: "127.0.0.1:0"})
-	var logs connLogBuffer
+	var logs syncbuf.Buffer
 	for _, drain := range []bool{true, false} {
 		// The closed callback runs after the disconnect callback, on the
 		// same queue: once it has run, any warning would be logged.

@@ -1,11 +1,9 @@
 package natsembed
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosio/gosio/internal/leakcheck"
+	"github.com/gosio/gosio/internal/syncbuf"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
@@ -80,25 +79,8 @@ func TestMaxPayload(t *testing.T) {
 	roundTrip(t, nc)
 }
 
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestLogsGoToSlog(t *testing.T) {
-	var buf lockedBuf
+	var buf syncbuf.Buffer
 	s := start(t, &Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 	s.Shutdown()
 	assert.Contains(t, buf.String(), "component=nats-server")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosio/gosio/internal/leakcheck"
+	"github.com/gosio/gosio/internal/syncbuf"
 )
 
 // TestMain fails the package if any test leaves a goroutine behind.
@@ -154,7 +153,7 @@ func TestRun_ListenError(t *testing.T) {
 // run serves until its context is done, then returns nil.
 func TestRun_StopsOnContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, "127.0.0.1:0", logger) }()
@@ -166,22 +165,4 @@ func TestRun_StopsOnContext(t *testing.T) {
 	cancel()
 	require.NoError(t, recv(t, done))
 	assert.Contains(t, buf.String(), "testserver: stopped")
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
