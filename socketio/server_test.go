@@ -264,10 +264,13 @@ func TestDisconnectHandlersOrder(t *testing.T) {
 			note(fmt.Sprintf("disconnect rooms=%d ctx=%v", len(s.Rooms()), s.Context().Err() != nil))
 			close(done)
 		})
-		return nil
+		return s.Emit("ready")
 	})
 	c := dial(t, url)
 	c.connect("/")
+	// The connection handler runs after the CONNECT answer: close only
+	// once it has joined "room" (a Join on a closing socket is dropped).
+	assert.Equal(t, `2["ready"]`, c.read())
 	c.send("1")
 	<-done
 	mu.Lock()
