@@ -22,6 +22,9 @@ func MarshalEvent(event string, args []any) (data jsontext.Value, attachments []
 	if IsReserved(event) {
 		return nil, nil, invalidf("%q is a reserved event name", event)
 	}
+	if data, atts, ok := marshalFlat(event, true, args); ok {
+		return data, atts, nil
+	}
 	vals := make([]any, 0, 1+len(args))
 	vals = append(vals, event)
 	return marshal(append(vals, args...))
@@ -31,8 +34,8 @@ func MarshalEvent(event string, args []any) (data jsontext.Value, attachments []
 // [args...] ("[]" when args is empty), with every []byte in args
 // replaced by a placeholder and returned in attachments (see [Marshal]).
 func MarshalArgs(args []any) (data jsontext.Value, attachments [][]byte, err error) {
-	if args == nil {
-		args = []any{}
+	if data, atts, ok := marshalFlat("", false, args); ok {
+		return data, atts, nil
 	}
 	return marshal(args)
 }

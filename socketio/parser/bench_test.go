@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/gosio/gosio/socketio/parser"
 )
 
@@ -57,6 +59,16 @@ func BenchmarkMarshalEvent(b *testing.B) {
 			}
 		}
 	})
+	b.Run("flat", func(b *testing.B) {
+		// Strings, numbers and received values: no reflection.
+		args := []any{"hello", 42, parser.Raw{JSON: jsontext.Value(`{"room":"lobby","n":3}`)}}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := parser.MarshalEvent("chat", args); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("struct_with_bytes", func(b *testing.B) {
 		args := []any{upload{Name: "a.png", File: bytes.Repeat([]byte{0xa5}, 1024)}}
 		b.ReportAllocs()
@@ -75,6 +87,16 @@ func BenchmarkUnmarshal(b *testing.B) {
 		for b.Loop() {
 			var m message
 			if err := parser.Unmarshal(raw, nil, &m); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("flat", func(b *testing.B) {
+		// Strings, numbers and received values: no reflection.
+		args := []any{"hello", 42, parser.Raw{JSON: jsontext.Value(`{"room":"lobby","n":3}`)}}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := parser.MarshalEvent("chat", args); err != nil {
 				b.Fatal(err)
 			}
 		}
