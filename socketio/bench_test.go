@@ -1,10 +1,15 @@
 package socketio
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -108,4 +113,96 @@ func BenchmarkBroadcastServerOnly(b *testing.B) {
 			_ = srv.Close()
 		})
 	}
+}
+
+// BenchmarkIdleConnection reports what an idle Socket.IO connection
+// costs the server in memory: heap in use plus goroutine stacks, after a
+// garbage collection, divided by the number of connections ("B/conn"),
+// with 1000 WebSocket clients connected to "/" and silent. The clients
+// are bare TCP connections (no goroutine, no buffer once connected):
+// their few hundred bytes each are included. This is the in-process
+// counterpart of the resident memory per idle connection that
+// bench/cmd/bench's connect scenario reads from /proc.
+func BenchmarkIdleConnection(b *testing.B) {
+	const n = 1000
+	for b.Loop() {
+		srv, err := New(&Options{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var connected sync.WaitGroup
+		connected.Add(n)
+		srv.OnConnection(func(context.Context, *Socket) error { connected.Done(); return nil })
+		ts := httptest.NewServer(srv)
+		before := inUse()
+		conns := make([]net.Conn, n)
+		for i := range conns {
+			if conns[i], err = dialIdle(ts.Listener.Addr().String()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		connected.Wait()
+		b.ReportMetric(float64(inUse()-before)/n, "B/conn")
+		_ = srv.Close()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		ts.Close()
+	}
+}
+
+// inUse returns the heap in use plus the goroutine stacks, after a
+// collection.
+func inUse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse + ms.StackInuse
+}
+
+// dialIdle opens a WebSocket connection to the Socket.IO server at addr
+// by hand, connects to "/" and returns the bare TCP connection.
+func dialIdle(addr string) (net.Conn, error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	_, err = io.WriteString(c, "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: "+addr+
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	br := bufio.NewReader(c)
+	if err == nil {
+		var resp *http.Response
+		if resp, err = http.ReadResponse(br, nil); err == nil && resp.StatusCode != http.StatusSwitchingProtocols {
+			err = fmt.Errorf("upgrade: %s", resp.Status)
+		}
+	}
+	// The open packet, then "40" in a masked frame (a zero mask), then
+	// the CONNECT answer.
+	readFrame := func() {
+		if err != nil {
+			return
+		}
+		var h [2]byte
+		if _, err = io.ReadFull(br, h[:]); err == nil && h[1] >= 126 {
+			err = fmt.Errorf("unexpected frame header % x", h)
+		}
+		if err == nil {
+			_, err = br.Discard(int(h[1]))
+		}
+	}
+	readFrame()
+	if err == nil {
+		_, err = c.Write([]byte{0x81, 0x82, 0, 0, 0, 0, '4', '0'})
+	}
+	readFrame()
+	if err == nil && br.Buffered() > 0 {
+		err = fmt.Errorf("%d unexpected bytes after the CONNECT answer", br.Buffered())
+	}
+	if err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	_ = c.SetDeadline(time.Time{})
+	return c, nil
 }
