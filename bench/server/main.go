@@ -18,6 +18,12 @@
 //	                   same NATS_URL and prefix serves the same clients.
 //	                   Unset or empty: the in-memory adapter, one process.
 //	BENCH_NATS_PREFIX  NATS subject prefix of the cluster. Default "bench".
+//	BENCH_CPUPROFILE   if set, a file to write a pprof CPU profile of the
+//	                   whole run to (the process id is appended:
+//	                   "cpu.prof.1234"), for the profiles of bench/RESULTS.md.
+//	BENCH_MEMPROFILE   if set, a file to write a pprof heap profile to when
+//	                   the shutdown starts, while every client is still
+//	                   connected (the process id is appended).
 //
 // The Socket.IO server is mounted at /socket.io/ with every option at its
 // default (Node's): WebSocket and HTTP long-polling with upgrades,
@@ -104,6 +110,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -141,7 +149,11 @@ var (
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Getenv, logger, nil)
+	stopCPU, err := startCPUProfile(os.Getenv("BENCH_CPUPROFILE"))
+	if err == nil {
+		err = run(ctx, os.Getenv, logger, nil)
+		err = errors.Join(err, stopCPU())
+	}
 	stop()
 	if err != nil {
 		logger.Error("bench server: exiting", "err", err)
@@ -233,6 +245,9 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger, r
 	case err := <-serveErr:
 		failed = fmt.Errorf("bench server: serve: %w", err)
 	}
+	if err := writeHeapProfile(getenv("BENCH_MEMPROFILE")); err != nil {
+		logger.Warn("heap profile", "err", err)
+	}
 	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
@@ -256,6 +271,40 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger, r
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// startCPUProfile starts a CPU profile to path plus "." and the process
+// id, unless path is empty; the function it returns stops the profile.
+func startCPUProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%d", path, os.Getpid()))
+	if err != nil {
+		return nil, fmt.Errorf("bench server: cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("bench server: cpu profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
+}
+
+// writeHeapProfile writes a heap profile, after a garbage collection, to
+// path plus "." and the process id, unless path is empty.
+func writeHeapProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%d", path, os.Getpid()))
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	return errors.Join(pprof.WriteHeapProfile(f), f.Close())
 }
 
 // parsePort reads PORT: empty means defaultPort.
