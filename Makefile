@@ -80,6 +80,7 @@ fuzz-short:
 	$(GO) test ./engineio/parser -run '^$$' -fuzz '^FuzzDecodePayload$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio/parser -run '^$$' -fuzz '^FuzzDecoder$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio/parser -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./socketio/parser -run '^$$' -fuzz '^FuzzMarshalFlat$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./socketio -run '^$$' -fuzz '^FuzzServerFrames$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./adapter/nats/internal/wire -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./adapter/nats/internal/wire -run '^$$' -fuzz '^FuzzJSON$$' -fuzztime $(FUZZTIME)
