@@ -278,7 +278,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q url.Value
 		return
 	}
 	if transport == TransportWebSocket {
-		ws, err := srv.acceptWebSocket(w, r, header)
+		ws, err := srv.acceptWebSocket(w, r, header, true)
 		if err != nil {
 			s.terminate(ReasonTransportError, err, false)
 			return

@@ -19,7 +19,7 @@ func (srv *Server) upgrade(w http.ResponseWriter, r *http.Request, s *Session) {
 	}
 	s.mu.Unlock()
 
-	ws, err := srv.acceptWebSocket(w, r, http.Header{})
+	ws, err := srv.acceptWebSocket(w, r, http.Header{}, false)
 	if err != nil {
 		if ok {
 			s.mu.Lock()

@@ -23,10 +23,11 @@ import (
 // gorilla's control frames, which reach the connection through lockedConn.
 type wsConn struct {
 	conn         *websocket.Conn
-	nc           net.Conn  // the raw connection
-	wmu          writeLock // held for every write to nc
-	deflate      bool      // write through gorilla (permessage-deflate)
-	threshold    int       // smallest message compressed
+	nc           net.Conn    // the raw connection
+	lc           *lockedConn // gorilla's view of nc
+	wmu          writeLock   // held for every write to nc
+	deflate      bool        // write through gorilla (permessage-deflate)
+	threshold    int         // smallest message compressed
 	writeTimeout time.Duration
 	closeSent    atomic.Bool
 	closeOnce    sync.Once
@@ -58,22 +59,50 @@ func (l writeLock) LockWithin(d time.Duration) bool {
 }
 
 // lockedConn is the connection gorilla sees: its writes take the lock.
+//
+// On a new session's connection it holds gorilla's handshake response
+// back (held), to go out with the open packet in one write: one system
+// call and one wake-up of the client less per connection. Every write to
+// the raw connection takes held first (under the lock), so nothing can
+// overtake the response.
 type lockedConn struct {
 	net.Conn
-	mu writeLock
+	mu      writeLock
+	holding bool   // the next writes are held
+	held    []byte // what was held, not yet written
 }
 
 func (c *lockedConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.holding {
+		c.holding = false
+		c.held = append(c.held, p...)
+		return len(p), nil
+	}
+	if len(c.held) > 0 {
+		buf := append(c.takeHeldLocked(), p...)
+		n, err := c.Conn.Write(buf)
+		return max(0, n-(len(buf)-len(p))), err
+	}
 	return c.Conn.Write(p)
+}
+
+// takeHeldLocked returns the bytes held back, which the caller must write
+// first, and forgets them. The caller holds mu.
+func (c *lockedConn) takeHeldLocked() []byte {
+	b := c.held
+	c.held, c.holding = nil, false
+	return b
 }
 
 // hijacker hands gorilla a lockedConn and keeps the raw connection.
 type hijacker struct {
 	http.ResponseWriter
-	mu  writeLock
-	raw net.Conn
+	mu   writeLock
+	hold bool // hold the handshake response back
+	raw  net.Conn
+	lc   *lockedConn
 }
 
 func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -82,7 +111,8 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	h.raw = nc
-	return &lockedConn{Conn: nc, mu: h.mu}, brw, nil
+	h.lc = &lockedConn{Conn: nc, mu: h.mu, holding: h.hold}
+	return h.lc, brw, nil
 }
 
 // Timings of the WebSocket closing handshake.
@@ -111,12 +141,15 @@ func (srv *Server) newUpgrader() *websocket.Upgrader {
 
 var gorillaWriteBuffers sync.Pool
 
-// acceptWebSocket completes the WebSocket handshake.
-func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, header http.Header) (*wsConn, error) {
+// acceptWebSocket completes the WebSocket handshake. With hold, the
+// response is only written with the first write to the connection, which
+// must come without waiting for the client (a new session's open packet;
+// not an upgrade's, where the client speaks first).
+func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, header http.Header, hold bool) (*wsConn, error) {
 	if fn := srv.cfg.onHeaders; fn != nil {
 		fn(header, r)
 	}
-	hj := &hijacker{ResponseWriter: w, mu: newWriteLock()}
+	hj := &hijacker{ResponseWriter: w, mu: newWriteLock(), hold: hold}
 	conn, err := srv.upgrader.Upgrade(hj, r, header)
 	if err != nil {
 		srv.log.Debug("engineio: websocket handshake failed", "err", err, "remote_addr", r.RemoteAddr)
@@ -126,6 +159,7 @@ func (srv *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, heade
 	c := &wsConn{
 		conn:         conn,
 		nc:           hj.raw,
+		lc:           hj.lc,
 		wmu:          hj.mu,
 		writeTimeout: srv.writeTimeout(),
 	}
@@ -159,6 +193,7 @@ func (c *wsConn) writeBatch(msgs []*Message) error {
 	buf := *bp
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	buf = append(buf, c.lc.takeHeldLocked()...)
 	if err := c.nc.SetWriteDeadline(time.Now().Add(c.writeTimeout)); err != nil {
 		return err
 	}
@@ -248,7 +283,7 @@ func (c *wsConn) writeCloseCode(code int, timeout time.Duration, blocking bool) 
 		frame[1], frame[2], frame[3] = maxCloseFramePayload, byte(code>>8), byte(code)
 	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(timeout))
-	_, _ = c.nc.Write(frame)
+	_, _ = c.nc.Write(append(c.lc.takeHeldLocked(), frame...))
 }
 
 // close cuts the connection after a best-effort close frame.

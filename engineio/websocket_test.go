@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
+	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -180,4 +184,82 @@ func TestSession_SendVolatile(t *testing.T) {
 	assert.Equal(t, "4kept", recv(t, got, "GET").body)
 	require.NoError(t, s.Close())
 	assert.False(t, s.SendVolatile(NewMessage([]byte("closed"), false)))
+}
+
+// writeLog is a listener whose connections record their writes.
+type writeLog struct {
+	net.Listener
+	mu     sync.Mutex
+	writes [][]byte // of every connection, in order
+}
+
+func (l *writeLog) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &loggedConn{Conn: c, log: l}, nil
+}
+
+func (l *writeLog) all() [][]byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.writes)
+}
+
+type loggedConn struct {
+	net.Conn
+	log *writeLog
+}
+
+func (c *loggedConn) Write(p []byte) (int, error) {
+	c.log.mu.Lock()
+	c.log.writes = append(c.log.writes, bytes.Clone(p))
+	c.log.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+// A new WebSocket session's handshake response and open packet go out in
+// one write; an upgrade's response goes out alone, at once, since the
+// client speaks first (the probe).
+func TestWebSocket_HandshakeResponseWithOpenPacket(t *testing.T) {
+	srv, err := New(fastOptions())
+	require.NoError(t, err)
+	hts := httptest.NewUnstartedServer(srv)
+	wl := &writeLog{Listener: hts.Listener}
+	hts.Listener = wl
+	hts.Start()
+	t.Cleanup(func() {
+		_ = srv.Close()
+		hts.CloseClientConnections()
+		hts.Close()
+	})
+	ts := &testServer{Server: srv, ts: hts, url: hts.URL + srv.Path()}
+
+	ws := ts.mustDialWS(t, "EIO=4&transport=websocket")
+	open := ws.mustRead()
+	writes := wl.all()
+	require.NotEmpty(t, writes)
+	first := string(writes[0])
+	assert.True(t, strings.HasPrefix(first, "HTTP/1.1 101 "), "first write: %q", first)
+	require.Less(t, len(open), 126) // a one-byte length
+	assert.True(t, strings.HasSuffix(first, "\r\n\r\n\x81"+string([]byte{byte(len(open))})+open), "first write: %q", first)
+	ws.close()
+
+	// Upgrade: the 101 is written before the probe is read.
+	c := ts.client(t)
+	sid := sidOf(t, c.get("EIO=4&transport=polling").body)
+	n := len(wl.all())
+	up := ts.mustDialWS(t, "EIO=4&transport=websocket&sid="+sid)
+	defer up.close()
+	up.send("2probe")
+	assert.Equal(t, "3probe", up.mustRead())
+	var responses []string
+	for _, w := range wl.all()[n:] {
+		if strings.HasPrefix(string(w), "HTTP/1.1 101 ") {
+			responses = append(responses, string(w))
+		}
+	}
+	require.Len(t, responses, 1)
+	assert.True(t, strings.HasSuffix(responses[0], "\r\n\r\n"), "the upgrade's 101 is written alone: %q", responses[0])
 }
