@@ -15,8 +15,18 @@
 //	         clients × 10 000 ticks.
 //	rooms    1000 clients in 10 rooms; 1000 ticks to one room (100 members).
 //	echo     100 clients send bench:echo with an ack at 5000/s, then 20000/s
-//	         in all, 10 s each, on a fixed schedule; round trips from the
-//	         scheduled send time (no coordinated omission): p50, p90, p99, max.
+//	         in all, 10 s each, on a fixed schedule: round trips from the
+//	         write of the event to the reading of its ack, p50, p90, p99,
+//	         max; and, for context, how late the sends were (p99).
+//
+// Echo round trips start when the event is written, not at its scheduled
+// time: Go sleeps shorter than a millisecond wake up to a millisecond late
+// (the runtime's epoll_wait takes milliseconds), a delay of the load
+// generator that would swamp both servers' own. Sends never wait for the
+// server (acks are asynchronous; only a full TCP buffer would block a
+// write), so no coordinated omission hides in this: a server that fell
+// behind would show in the round trips, and in the lateness row.
+//
 //	connect  10 000 WebSocket clients, 100 handshakes in flight: connections/s,
 //	         server CPU per connection, server VmRSS per idle connection.
 //	polling  200 HTTP long-polling clients echo in a closed loop for 5 s: acks/s.

@@ -341,6 +341,7 @@ func runEcho(ctx context.Context, e *env) ([]measure, error) {
 		row := fmt.Sprintf("echo %d/s", rate)
 		interval := time.Duration(float64(time.Second) * n / float64(rate))
 		lat := make([][]time.Duration, n)
+		late := make([][]time.Duration, n) // send time - scheduled time
 		var mus = make([]sync.Mutex, n)
 		sent := make([]int, n)
 		var wg sync.WaitGroup
@@ -358,8 +359,10 @@ func runEcho(ctx context.Context, e *env) ([]measure, error) {
 					if d := time.Until(at); d > 0 {
 						time.Sleep(d)
 					}
+					sentAt := time.Now()
+					late[i] = append(late[i], sentAt.Sub(at))
 					err := c.EmitWithAck("bench:echo", []byte(`{"t":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`), func([]byte) {
-						rt := time.Since(at)
+						rt := time.Since(sentAt)
 						mus[i].Lock()
 						lat[i] = append(lat[i], rt)
 						mus[i].Unlock()
@@ -389,18 +392,20 @@ func runEcho(ctx context.Context, e *env) ([]measure, error) {
 		if p := sendErr.Load(); p != nil {
 			return out, fmt.Errorf("bench: %s: %w", row, *p)
 		}
-		var all []time.Duration
+		var all, lateAll []time.Duration
 		total := 0
 		for i := range cs {
 			mus[i].Lock()
 			all = append(all, lat[i]...)
 			mus[i].Unlock()
+			lateAll = append(lateAll, late[i]...)
 			total += sent[i]
 		}
 		if lost := total - len(all); lost > 0 {
 			e.note("%s: %d of %d acks never came (not in the percentiles)", row, lost, total)
 		}
 		slices.Sort(all)
+		slices.Sort(lateAll)
 		ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 		out = append(out,
 			measure{row, "p50 ms", stats.Lower, ms(stats.Percentile(all, 50))},
@@ -408,6 +413,7 @@ func runEcho(ctx context.Context, e *env) ([]measure, error) {
 			measure{row, "p99 ms", stats.Lower, ms(stats.Percentile(all, 99))},
 			measure{row, "max ms", stats.Lower, ms(stats.Percentile(all, 100))},
 			measure{row, "server CPU µs/echo", stats.Lower, float64(u.servers.Microseconds()) / float64(max(len(all), 1))},
+			measure{row, "send lateness p99 ms", stats.Info, ms(stats.Percentile(lateAll, 99))},
 			generatorRow(row, u),
 		)
 	}
