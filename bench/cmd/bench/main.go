@@ -18,15 +18,6 @@
 //	         in all, 10 s each, on a fixed schedule: round trips from the
 //	         write of the event to the reading of its ack, p50, p90, p99,
 //	         max; and, for context, how late the sends were (p99).
-//
-// Echo round trips start when the event is written, not at its scheduled
-// time: Go sleeps shorter than a millisecond wake up to a millisecond late
-// (the runtime's epoll_wait takes milliseconds), a delay of the load
-// generator that would swamp both servers' own. Sends never wait for the
-// server (acks are asynchronous; only a full TCP buffer would block a
-// write), so no coordinated omission hides in this: a server that fell
-// behind would show in the round trips, and in the lateness row.
-//
 //	connect  10 000 WebSocket clients, 100 handshakes in flight: connections/s,
 //	         server CPU per connection, server VmRSS per idle connection.
 //	polling  200 HTTP long-polling clients echo in a closed loop for 5 s: acks/s.
@@ -47,6 +38,14 @@
 // the whole machine was busier than both by more than 10 % of a core, the
 // report says so. The advantage column is gosio/Node for rates and
 // Node/gosio for latencies, CPU and memory: above 1, gosio is better.
+//
+// Echo round trips start when the event is written, not at its scheduled
+// time: Go sleeps shorter than a millisecond wake up to a millisecond late
+// (the runtime's epoll_wait takes milliseconds), a delay of the load
+// generator that would swamp both servers' own. Sends never wait for the
+// server (acks are asynchronous; only a full TCP buffer would block a
+// write), so no coordinated omission hides in this: a server that fell
+// behind would show in the round trips, and in the lateness row.
 package main
 
 import (
