@@ -19,8 +19,9 @@ func Elements(array jsontext.Value) ([]jsontext.Value, error) {
 	if !utf8.Valid(array) {
 		return nil, invalidf("invalid payload: invalid UTF-8")
 	}
-	dec := newJSONDecoder(array)
-	if err := readArrayStart(dec); err != nil {
+	dec := getJSONDecoder(array)
+	defer putJSONDecoder(dec)
+	if err := readArrayStart(&dec.Decoder); err != nil {
 		return nil, err
 	}
 	var elems []jsontext.Value
@@ -51,8 +52,9 @@ func Elements(array jsontext.Value) ([]jsontext.Value, error) {
 // EventName reads data only up to the first element; the [Decoder] has
 // validated all of it already.
 func EventName(data jsontext.Value) (string, error) {
-	dec := newJSONDecoder(data)
-	if err := readArrayStart(dec); err != nil {
+	dec := getJSONDecoder(data)
+	defer putJSONDecoder(dec)
+	if err := readArrayStart(&dec.Decoder); err != nil {
 		return "", err
 	}
 	if dec.PeekKind() == ']' {

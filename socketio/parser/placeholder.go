@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"math"
 	"strconv"
+	"sync"
 
+	json "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -19,21 +21,38 @@ import (
 // typeof "number" and the range, and then yields undefined for 1.5
 // (CVE-2022-2421 is the range check).
 
-// newJSONDecoder returns a decoder reading data in place (a
+// jsonDecoder is a pooled decoder reading data in place (a
 // [bytes.Buffer] is read without copying) with the options used on
 // received payloads: duplicate names are accepted, as JSON.parse does,
 // and so are escaped lone surrogates ("\ud800", which JSON.stringify
 // produces for a lone surrogate). Callers reject raw invalid UTF-8
 // before parsing. jsontext parses without recursion and rejects nesting
 // deeper than 10 000 levels.
-func newJSONDecoder(data []byte) *jsontext.Decoder {
-	// One allocation for both.
-	d := &struct {
-		dec jsontext.Decoder
-		buf bytes.Buffer
-	}{buf: *bytes.NewBuffer(data)}
-	d.dec.Reset(&d.buf, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
-	return &d.dec
+//
+// A decoder is some 800 bytes, and every received event is read by three
+// of them (validation, event name, arguments): getJSONDecoder takes one
+// from a pool, putJSONDecoder gives it back without the data.
+type jsonDecoder struct {
+	jsontext.Decoder
+	buf bytes.Buffer
+}
+
+var (
+	jsonDecoders   = sync.Pool{New: func() any { return new(jsonDecoder) }}
+	receiveOptions = json.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+)
+
+func getJSONDecoder(data []byte) *jsonDecoder {
+	d := jsonDecoders.Get().(*jsonDecoder)
+	d.buf = *bytes.NewBuffer(data)
+	d.Reset(&d.buf, receiveOptions)
+	return d
+}
+
+func putJSONDecoder(d *jsonDecoder) {
+	d.buf = bytes.Buffer{}
+	d.Reset(&d.buf)
+	jsonDecoders.Put(d)
 }
 
 // placeholderIndex returns the attachment index a placeholder's "num"

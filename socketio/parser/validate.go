@@ -52,7 +52,8 @@ func validatePayload(t Type, data []byte, count int) error {
 	if !utf8.Valid(data) {
 		return invalidf("invalid payload: invalid UTF-8")
 	}
-	dec := newJSONDecoder(data)
+	dec := getJSONDecoder(data)
+	defer putJSONDecoder(dec)
 	var buf [32]object
 	objects := buf[:0] // the open objects, innermost last
 	for {
