@@ -331,15 +331,32 @@ var errInvalidUTF8 = errors.New("invalid UTF-8 in text frame")
 
 // readMessage reads one message of at most limit bytes. gorilla's read
 // limit counts wire bytes; this bound also holds after decompression.
+// The message is read into a pooled buffer and returned as an exact-size
+// copy: one allocation of its size, where io.ReadAll would allocate 512
+// bytes at least, and more on every growth.
 func readMessage(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
+	bp := getBuffer(0)
+	defer putBuffer(bp)
+	buf := *bp
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		// Never read more than one byte past the limit.
+		room := min(int64(cap(buf)-len(buf)), limit+1-int64(len(buf)))
+		n, err := r.Read(buf[len(buf) : len(buf)+int(room)])
+		buf = buf[:len(buf)+n]
+		*bp = buf
+		if int64(len(buf)) > limit {
+			return nil, ErrPayloadTooLarge
+		}
+		if err == io.EOF {
+			return append(make([]byte, 0, len(buf)), buf...), nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if int64(len(data)) > limit {
-		return nil, ErrPayloadTooLarge
-	}
-	return data, nil
 }
 
 // onWSPacket handles a packet (or decode error) read on c and reports

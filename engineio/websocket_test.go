@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -262,4 +264,43 @@ func TestWebSocket_HandshakeResponseWithOpenPacket(t *testing.T) {
 	}
 	require.Len(t, responses, 1)
 	assert.True(t, strings.HasSuffix(responses[0], "\r\n\r\n"), "the upgrade's 101 is written alone: %q", responses[0])
+}
+
+func TestReadMessage(t *testing.T) {
+	for _, n := range []int{0, 1, 4095, 4096, 4097, 100_000} {
+		data := bytes.Repeat([]byte{'x'}, n)
+		for name, r := range map[string]io.Reader{
+			"plain":    bytes.NewReader(data),
+			"one byte": iotest.OneByteReader(bytes.NewReader(data)),
+			"data+EOF": iotest.DataErrReader(bytes.NewReader(data)),
+		} {
+			got, err := readMessage(r, int64(n))
+			require.NoError(t, err, "%d bytes, %s", n, name)
+			assert.Equal(t, data, got, "%d bytes, %s", n, name)
+			assert.Equal(t, len(got), cap(got), "exact size")
+			_, err = readMessage(bytes.NewReader(data), int64(n)-1)
+			if n > 0 {
+				assert.ErrorIs(t, err, ErrPayloadTooLarge, "%d bytes, limit %d", n, n-1)
+			}
+		}
+	}
+	// Never more than one byte past the limit is read.
+	r := &countingReader{r: bytes.NewReader(make([]byte, 1<<20))}
+	_, err := readMessage(r, 10_000)
+	assert.ErrorIs(t, err, ErrPayloadTooLarge)
+	assert.Equal(t, 10_001, r.n)
+	// Errors other than EOF are the caller's.
+	_, err = readMessage(iotest.ErrReader(io.ErrUnexpectedEOF), 100)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+}
+
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
