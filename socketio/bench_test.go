@@ -206,3 +206,42 @@ func dialIdle(addr string) (net.Conn, error) {
 	_ = c.SetDeadline(time.Time{})
 	return c, nil
 }
+
+// BenchmarkEchoAck measures one round trip of an event whose handler
+// acks with the received arguments (bench/server's bench:echo), over a
+// real WebSocket: the cost of the read, dispatch, encode and write path.
+// allocs/op includes the client's reads (gorilla's ReadMessage).
+func BenchmarkEchoAck(b *testing.B) {
+	srv, err := New(&Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv.On("echo", func(_ context.Context, ev *Event) error { return ev.Ack(ev.Args()...) })
+	connected := make(chan struct{})
+	srv.OnConnection(func(context.Context, *Socket) error { close(connected); return nil })
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
+	c, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	_, _, _ = c.ReadMessage() // open
+	_ = c.WriteMessage(websocket.TextMessage, []byte("40"))
+	_, _, _ = c.ReadMessage() // connect
+	<-connected
+	msg := []byte(`421["echo",{"t":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}]`)
+	want := `431[{"t":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}]`
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+			b.Fatal(err)
+		}
+		_, got, err := c.ReadMessage()
+		if err != nil || string(got) != want {
+			b.Fatalf("ack %q, %v; want %q", got, err, want)
+		}
+	}
+}
