@@ -165,7 +165,7 @@ func (s *Session) servePollPOST(w http.ResponseWriter, r *http.Request) {
 	}
 	s.releaseDispatch()
 	if derr != nil {
-		s.log.Debug("engineio: invalid payload", "err", derr)
+		s.log().Debug("engineio: invalid payload", "err", derr)
 		s.terminate(ReasonParseError, derr, false)
 		// Node destroys the request; a 400 tells the client as clearly.
 		s.srv.reject(w, &ConnectionError{Request: r, Code: CodeBadRequest, Context: "PARSE_ERROR", Err: derr}, false)

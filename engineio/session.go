@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gosio/gosio/engineio/parser"
+	"github.com/gosio/gosio/internal/lazylog"
 )
 
 // Session is one Engine.IO connection: a client, whichever transport it
@@ -27,7 +28,6 @@ type Session struct {
 	id        string
 	srv       *Server
 	req       *http.Request
-	log       *slog.Logger
 	ctx       context.Context
 	cancelCtx context.CancelFunc
 
@@ -106,7 +106,6 @@ func newSession(srv *Server, id, transport string, r *http.Request) *Session {
 	s := &Session{
 		id:        id,
 		srv:       srv,
-		log:       srv.log.With("sid", id),
 		ctx:       ctx,
 		cancelCtx: cancel,
 		transport: transport,
@@ -115,6 +114,13 @@ func newSession(srv *Server, id, transport string, r *http.Request) *Session {
 	}
 	s.req = r.WithContext(ctx)
 	return s
+}
+
+// log returns the session's logger: the server's, with the session id.
+// Built on each call, it costs no memory while the session is idle, and
+// formats nothing unless a record is enabled.
+func (s *Session) log() *slog.Logger {
+	return lazylog.With(s.srv.log, slog.String("sid", s.id))
 }
 
 // ID returns the session id (the "sid" query parameter).
@@ -234,7 +240,7 @@ func (s *Session) SendMessages(msgs ...*Message) error {
 	// big messages.
 	if s.queueCost > 0 && s.queueCost+cost > s.srv.cfg.maxBufferedBytes {
 		s.mu.Unlock()
-		s.log.Debug("engineio: send queue full, closing slow client", "queued_bytes", s.queueCost)
+		s.log().Debug("engineio: send queue full, closing slow client", "queued_bytes", s.queueCost)
 		s.terminate(ReasonSlowConsumer, ErrSlowConsumer, false)
 		return ErrSlowConsumer
 	}
@@ -403,10 +409,10 @@ func (s *Session) terminate(reason Reason, cause error, flushed bool) {
 	if probe != nil {
 		probe.close()
 	}
-	if cause != nil && s.log.Enabled(context.Background(), slog.LevelDebug) {
-		s.log.Debug("engineio: session closed", "reason", string(reason), "err", cause)
+	if cause != nil && s.log().Enabled(context.Background(), slog.LevelDebug) {
+		s.log().Debug("engineio: session closed", "reason", string(reason), "err", cause)
 	} else {
-		s.log.Debug("engineio: session closed", "reason", string(reason))
+		s.log().Debug("engineio: session closed", "reason", string(reason))
 	}
 	s.fireClose()
 }

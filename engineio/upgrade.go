@@ -87,7 +87,7 @@ func (s *Session) onProbePacket(c *wsConn, p parser.Packet, err error) bool {
 			s.startWriter()
 		}
 		s.mu.Unlock()
-		s.log.Debug("engineio: upgraded", "transport", TransportWebSocket)
+		s.log().Debug("engineio: upgraded", "transport", TransportWebSocket)
 		if h := s.h.upgrade; h != nil {
 			s.dispatch.Lock()
 			h(TransportWebSocket)
@@ -95,7 +95,7 @@ func (s *Session) onProbePacket(c *wsConn, p parser.Packet, err error) bool {
 		}
 		return true
 	default:
-		s.log.Debug("engineio: upgrade aborted", "err", err, "packet", p.Type.String())
+		s.log().Debug("engineio: upgrade aborted", "err", err, "packet", p.Type.String())
 		s.abortProbe(c)
 		return false
 	}

@@ -371,7 +371,7 @@ func (s *Session) onWSPacket(c *wsConn, p parser.Packet, err error) bool {
 	case !current:
 		return false
 	case err != nil:
-		s.log.Debug("engineio: invalid packet", "err", err)
+		s.log().Debug("engineio: invalid packet", "err", err)
 		s.terminate(ReasonParseError, err, false)
 		return false
 	}

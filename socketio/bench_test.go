@@ -116,17 +116,19 @@ func BenchmarkBroadcastServerOnly(b *testing.B) {
 }
 
 // BenchmarkIdleConnection reports what an idle Socket.IO connection
-// costs the server in memory: heap in use plus goroutine stacks, after a
+// costs the server in memory: live heap plus goroutine stacks, after a
 // garbage collection, divided by the number of connections ("B/conn"),
 // with 1000 WebSocket clients connected to "/" and silent. The clients
 // are bare TCP connections (no goroutine, no buffer once connected):
 // their few hundred bytes each are included. This is the in-process
 // counterpart of the resident memory per idle connection that
-// bench/cmd/bench's connect scenario reads from /proc.
+// bench/cmd/bench's connect scenario reads from /proc. The logger is a
+// text handler at level Info, like a real server's (its per-connection
+// clones cost memory; slog.DiscardHandler's do not).
 func BenchmarkIdleConnection(b *testing.B) {
 	const n = 1000
 	for b.Loop() {
-		srv, err := New(&Options{Logger: slog.New(slog.DiscardHandler)})
+		srv, err := New(&Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -151,13 +153,13 @@ func BenchmarkIdleConnection(b *testing.B) {
 	}
 }
 
-// inUse returns the heap in use plus the goroutine stacks, after a
+// inUse returns the live heap plus the goroutine stacks, after a
 // collection.
 func inUse() uint64 {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse + ms.StackInuse
+	return ms.HeapAlloc + ms.StackInuse
 }
 
 // dialIdle opens a WebSocket connection to the Socket.IO server at addr

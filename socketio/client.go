@@ -13,6 +13,7 @@ import (
 
 	"github.com/gosio/gosio/adapter"
 	"github.com/gosio/gosio/engineio"
+	"github.com/gosio/gosio/internal/lazylog"
 	"github.com/gosio/gosio/socketio/parser"
 )
 
@@ -22,7 +23,6 @@ import (
 type client struct {
 	srv     *Server
 	conn    *engineio.Session
-	log     *slog.Logger
 	decoder parser.Decoder // used by the session's reader only
 
 	mu           sync.Mutex
@@ -30,11 +30,16 @@ type client struct {
 	connectTimer *time.Timer
 }
 
+// log returns the client's logger: the server's, with the session id.
+// Built on each call, it costs no memory while the client is idle.
+func (c *client) log() *slog.Logger {
+	return lazylog.With(c.srv.log, slog.String("sid", c.conn.ID()))
+}
+
 func (srv *Server) onEngineConnection(conn *engineio.Session) {
 	c := &client{
 		srv:     srv,
 		conn:    conn,
-		log:     srv.log.With("sid", conn.ID()),
 		decoder: parser.Decoder{MaxAttachments: srv.cfg.maxAttachments},
 		sockets: make(map[string]*Socket),
 	}
@@ -49,7 +54,7 @@ func (srv *Server) onEngineConnection(conn *engineio.Session) {
 func (c *client) onData(data []byte, binary bool) {
 	p, err := c.decoder.Add(data, binary)
 	if err != nil {
-		c.log.Debug("socketio: invalid packet", "err", err)
+		c.log().Debug("socketio: invalid packet", "err", err)
 		c.protocolError(err)
 		return
 	}
@@ -68,7 +73,7 @@ func (c *client) onPacket(p *parser.Packet) {
 	case s != nil && p.Type != parser.Connect && p.Type != parser.ConnectError && s.Connected():
 		s.onPacket(p)
 	default:
-		c.log.Debug("socketio: invalid state", "type", p.Type.String(), "nsp", p.Namespace)
+		c.log().Debug("socketio: invalid state", "type", p.Type.String(), "nsp", p.Namespace)
 		c.close()
 	}
 }
@@ -106,20 +111,19 @@ func (c *client) recover(s *Socket, auth jsontext.Value) {
 	}
 	session, err := s.ns.adapter.RestoreSession(c.conn.Context(), proof.PID, proof.Offset)
 	if err != nil {
-		c.log.Warn("socketio: session restore failed", "err", err)
+		c.log().Warn("socketio: session restore failed", "err", err)
 		return
 	}
 	if session == nil {
 		return
 	}
 	s.id, s.pid, s.recovered = session.SID, session.PID, true
-	s.log = c.log.With("nsp", s.ns.name, "socket_id", s.id)
 	s.data = session.Data
 	s.ns.adapter.AddAll(s, session.Rooms...)
 	for _, p := range session.MissedPackets {
 		_ = c.write(adapter.Encode(p, false), adapter.Flags{})
 	}
-	c.log.Debug("socketio: session recovered", "socket_id", s.id, "missed", len(session.MissedPackets))
+	c.log().Debug("socketio: session recovered", "socket_id", s.id, "missed", len(session.MissedPackets))
 }
 
 // connected stops the connect timer: the client joined a namespace.
@@ -144,7 +148,7 @@ func (c *client) onConnectTimeout() {
 	}
 	c.mu.Unlock()
 	if idle {
-		c.log.Debug("socketio: no namespace joined in time, closing")
+		c.log().Debug("socketio: no namespace joined in time, closing")
 		c.close()
 	}
 }
@@ -167,7 +171,7 @@ func (c *client) allSockets() []*Socket {
 func (c *client) write(enc *adapter.Encoded, f adapter.Flags) error {
 	if f.Volatile {
 		if !c.conn.SendVolatile(enc.Messages...) {
-			c.log.Debug("socketio: volatile packet dropped")
+			c.log().Debug("socketio: volatile packet dropped")
 		}
 		return nil
 	}

@@ -138,7 +138,7 @@ func (s *Socket) serve(ctx context.Context, h EventHandler, ev *Event) {
 				s.Disconnect(true)
 				return
 			}
-			s.log.Error("socketio: handler panic", "event", ev.name, "panic", r, "stack", string(debug.Stack()))
+			s.log().Error("socketio: handler panic", "event", ev.name, "panic", r, "stack", string(debug.Stack()))
 			s.ns.srv.reportError(s, fmt.Errorf("socketio: handler for %q panicked: %v", ev.name, r))
 		}
 	}()

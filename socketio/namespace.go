@@ -155,7 +155,7 @@ func (ns *Namespace) connectSocket(s *Socket) {
 	}
 	for _, mw := range mws {
 		if err := runRecovered(s, "middleware", mw); err != nil {
-			s.log.Debug("socketio: connection refused by middleware", "err", err)
+			s.log().Debug("socketio: connection refused by middleware", "err", err)
 			ns.refuse(s, err)
 			return
 		}
@@ -177,7 +177,7 @@ func (ns *Namespace) connectSocket(s *Socket) {
 		PID string `json:"pid,omitempty"`
 	}{s.id, s.pid})
 	s.client.writePacket(&parser.Packet{Type: parser.Connect, Namespace: ns.name, Data: connect})
-	s.log.Debug("socketio: socket connected")
+	s.log().Debug("socketio: socket connected")
 
 	ns.mu.RLock()
 	handlers := slices.Clone(ns.onConnect)
@@ -195,7 +195,7 @@ func runRecovered(s *Socket, what string, fn func(context.Context, *Socket) erro
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("socketio: %s panicked: %v", what, r)
-			s.log.Error("socketio: "+what+" panic", "panic", r)
+			s.log().Error("socketio: "+what+" panic", "panic", r)
 		}
 	}()
 	return fn(s.ctx, s)

@@ -160,7 +160,7 @@ func (srv *Server) reportError(s *Socket, err error) {
 		return
 	}
 	if s != nil {
-		s.log.Debug("socketio: handler error", "err", err)
+		s.log().Debug("socketio: handler error", "err", err)
 		return
 	}
 	srv.log.Debug("socketio: handler error", "err", err)

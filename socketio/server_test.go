@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"sort"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosio/gosio/internal/leakcheck"
+	"github.com/gosio/gosio/internal/syncbuf"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
@@ -338,15 +340,24 @@ func TestConnectTimeout(t *testing.T) {
 
 func TestHandlerPanic_Recovered(t *testing.T) {
 	errs := make(chan error, 1)
-	srv, url := newTestServer(t, &Options{OnError: func(s *Socket, err error) { errs <- err }})
+	var logs syncbuf.Buffer
+	srv, url := newTestServer(t, &Options{
+		OnError: func(s *Socket, err error) { errs <- err },
+		Logger:  slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	sockets := make(chan *Socket, 1)
+	srv.OnConnection(func(ctx context.Context, s *Socket) error { sockets <- s; return nil })
 	srv.On("boom", func(ctx context.Context, ev *Event) error { panic("kaboom") })
 	srv.On("ok", func(ctx context.Context, ev *Event) error { return ev.Ack("fine") })
 	c := dial(t, url)
 	c.connect("/")
+	s := recv(t, sockets)
 	c.send(`2["boom"]`)
 	assert.ErrorContains(t, recv(t, errs), "kaboom")
 	c.send(`21["ok"]`)
 	assert.Equal(t, `31["fine"]`, c.read())
+	// The log line names the session, the namespace and the socket.
+	assert.Contains(t, logs.String(), fmt.Sprintf(`level=ERROR msg="socketio: handler panic" component=socketio sid=%s nsp=/ socket_id=%s event=boom panic=kaboom`, s.Conn().ID(), s.ID()))
 }
 
 func TestBroadcast_RoomsExceptSelf(t *testing.T) {

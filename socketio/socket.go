@@ -18,6 +18,7 @@ import (
 
 	"github.com/gosio/gosio/adapter"
 	"github.com/gosio/gosio/engineio"
+	"github.com/gosio/gosio/internal/lazylog"
 	"github.com/gosio/gosio/socketio/parser"
 )
 
@@ -39,7 +40,6 @@ type Socket struct {
 	handshake Handshake
 	ctx       context.Context
 	cancel    context.CancelFunc
-	log       *slog.Logger
 
 	mu            sync.Mutex
 	connected     bool // accepted by the middleware, not yet disconnected
@@ -54,6 +54,13 @@ type Socket struct {
 	onDisconnecng []func(*Socket, Reason)
 
 	queue taskQueue
+}
+
+// log returns the socket's logger: its client's, with the namespace and
+// the socket id. Built on each call, it costs no memory while the socket
+// is idle.
+func (s *Socket) log() *slog.Logger {
+	return lazylog.With(s.client.log(), slog.String("nsp", s.ns.name), slog.String("socket_id", s.id))
 }
 
 var _ adapter.LocalSocket = (*Socket)(nil)
@@ -73,7 +80,6 @@ func newSocket(ns *Namespace, c *client, auth jsontext.Value) *Socket {
 		client: c,
 		ctx:    ctx,
 		cancel: cancel,
-		log:    c.log.With("nsp", ns.name, "socket_id", id),
 		acks:   make(map[uint64]func(*parser.Packet)),
 	}
 	s.queue.space = sync.NewCond(&s.queue.mu)
@@ -380,7 +386,7 @@ func (s *Socket) write(enc *adapter.Encoded, f adapter.Flags) error {
 // Deliver implements [adapter.LocalSocket].
 func (s *Socket) Deliver(enc *adapter.Encoded, f adapter.Flags) {
 	if err := s.write(enc, f); err != nil && !errors.Is(err, ErrDisconnected) {
-		s.log.Debug("socketio: broadcast not delivered", "err", err)
+		s.log().Debug("socketio: broadcast not delivered", "err", err)
 	}
 }
 
@@ -403,7 +409,7 @@ func (s *Socket) Info() adapter.SocketInfo {
 		if b, err := json.Marshal(v, jsonv1.DefaultOptionsV1()); err == nil {
 			data = b
 		} else {
-			s.log.Debug("socketio: socket data is not JSON-serialisable", "err", err)
+			s.log().Debug("socketio: socket data is not JSON-serialisable", "err", err)
 		}
 	}
 	return adapter.SocketInfo{
@@ -436,7 +442,7 @@ func (s *Socket) onPacket(p *parser.Packet) {
 	case parser.Event, parser.BinaryEvent:
 		ev, err := newEvent(s, p.Data, p.Attachments)
 		if err != nil {
-			s.log.Debug("socketio: invalid event", "err", err)
+			s.log().Debug("socketio: invalid event", "err", err)
 			s.client.protocolError(err)
 			return
 		}
@@ -461,7 +467,7 @@ func (s *Socket) onPacket(p *parser.Packet) {
 		delete(s.acks, p.ID)
 		s.mu.Unlock()
 		if fn == nil {
-			s.log.Debug("socketio: bad ack", "id", p.ID) // unknown, duplicate or late: ignored, as in Node
+			s.log().Debug("socketio: bad ack", "id", p.ID) // unknown, duplicate or late: ignored, as in Node
 			return
 		}
 		fn(p)
@@ -554,7 +560,7 @@ func (s *Socket) onClose(reason Reason) <-chan struct{} {
 				fn(s, reason)
 			}
 		}
-		s.log.Debug("socketio: socket disconnected", "reason", string(reason))
+		s.log().Debug("socketio: socket disconnected", "reason", string(reason))
 	})
 	return done
 }
