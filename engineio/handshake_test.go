@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -15,7 +16,7 @@ import (
 func TestHandshake_Polling(t *testing.T) {
 	ts := newTestServer(t, nil, nil)
 	c := ts.client(t)
-	res := c.get("EIO=4&transport=polling")
+	res := c.get("EIO=4&transport=polling&token=a%20b&x=1&x=2")
 	require.Equal(t, http.StatusOK, res.status)
 	assert.Equal(t, "text/plain; charset=UTF-8", res.header.Get("Content-Type"))
 	assert.Equal(t, "no-store", res.header.Get("Cache-Control"))
@@ -29,6 +30,8 @@ func TestHandshake_Polling(t *testing.T) {
 	s := ts.rec.session(t)
 	assert.Equal(t, sid, s.ID())
 	assert.Equal(t, TransportPolling, s.Transport())
+	assert.Equal(t, url.Values{"EIO": {"4"}, "transport": {"polling"}, "token": {"a b"}, "x": {"1", "2"}}, s.Query())
+	assert.Equal(t, s.Request().URL.Query(), s.Query())
 	assert.Equal(t, 1, ts.ClientsCount())
 	assert.Same(t, s, ts.Session(sid))
 }
@@ -45,6 +48,7 @@ func TestHandshake_WebSocket(t *testing.T) {
 	s := ts.rec.session(t)
 	assert.Equal(t, TransportWebSocket, s.Transport())
 	assert.Equal(t, hs["sid"], s.ID())
+	assert.Equal(t, url.Values{"EIO": {"4"}, "transport": {"websocket"}}, s.Query())
 }
 
 func TestHandshake_UniqueIDs(t *testing.T) {

@@ -247,7 +247,7 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, q url.Value
 		srv.reject(w, &ConnectionError{Request: r, Code: CodeBadRequest, Context: "ID_GENERATION_ERROR", Err: err}, upgrade)
 		return
 	}
-	s := newSession(srv, id, transport, r)
+	s := newSession(srv, id, transport, r, q)
 	upgrades := srv.cfg.transportsAdvertise
 	if transport != TransportPolling {
 		upgrades = []string{}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,7 @@ type Session struct {
 	id        string
 	srv       *Server
 	req       *http.Request
+	query     url.Values // of the handshake request
 	ctx       context.Context
 	cancelCtx context.CancelFunc
 
@@ -50,7 +52,7 @@ type Session struct {
 	queueCost   int
 
 	pollActive bool          // a polling GET is waiting or being answered
-	pollWake   chan struct{} // wakes the waiting GET; capacity 1
+	pollWake   chan struct{} // wakes the waiting GET; capacity 1; nil for a session born on WebSocket
 	postActive bool          // a polling POST is being read
 	pollFinal  *Message      // what a GET still pending at close receives
 
@@ -101,7 +103,7 @@ var (
 	errInvalidHeartbeat = errors.New("invalid heartbeat direction")
 )
 
-func newSession(srv *Server, id, transport string, r *http.Request) *Session {
+func newSession(srv *Server, id, transport string, r *http.Request, query url.Values) *Session {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Session{
 		id:        id,
@@ -109,8 +111,12 @@ func newSession(srv *Server, id, transport string, r *http.Request) *Session {
 		ctx:       ctx,
 		cancelCtx: cancel,
 		transport: transport,
-		pollWake:  make(chan struct{}, 1),
+		query:     query,
 		done:      make(chan struct{}),
+	}
+	if transport == TransportPolling {
+		// Only a session born polling serves polling requests.
+		s.pollWake = make(chan struct{}, 1)
 	}
 	s.req = r.WithContext(ctx)
 	return s
@@ -138,6 +144,10 @@ func (s *Session) Transport() string {
 // address and TLS state. Its body has been consumed. Its context is the
 // session's [Session.Context].
 func (s *Session) Request() *http.Request { return s.req }
+
+// Query returns the query parameters of the handshake request, parsed
+// once: the values of Request().URL.Query(). It must not be modified.
+func (s *Session) Query() url.Values { return s.query }
 
 // Protocol returns the Engine.IO protocol revision in use: 4.
 func (s *Session) Protocol() int { return 4 }
