@@ -2,7 +2,6 @@ package socketio
 
 import (
 	"log/slog"
-	"maps"
 	"slices"
 
 	json "github.com/go-json-experiment/json"
@@ -26,7 +25,7 @@ type client struct {
 	decoder parser.Decoder // used by the session's reader only
 
 	mu           sync.Mutex
-	sockets      map[string]*Socket // by namespace name, connecting or connected
+	sockets      socketSet // by namespace name, connecting or connected
 	connectTimer *time.Timer
 }
 
@@ -41,7 +40,6 @@ func (srv *Server) onEngineConnection(conn *engineio.Session) {
 		srv:     srv,
 		conn:    conn,
 		decoder: parser.Decoder{MaxAttachments: srv.cfg.maxAttachments},
-		sockets: make(map[string]*Socket),
 	}
 	conn.OnMessage(c.onData)
 	conn.OnClose(c.onEngineClose)
@@ -49,6 +47,78 @@ func (srv *Server) onEngineConnection(conn *engineio.Session) {
 	c.connectTimer = time.AfterFunc(srv.cfg.connectTimeout, c.onConnectTimeout)
 	c.mu.Unlock()
 }
+
+// socketSet holds a client's sockets, one per namespace. Nearly every
+// client has one or two: they sit in a slice, searched in order, which
+// costs a few bytes where a map costs some 250. Past maxListed sockets (a
+// client may join any number of dynamic namespaces) a map indexes them.
+type socketSet struct {
+	list   []*Socket
+	byName map[string]int // index in list, once it is long
+}
+
+const maxListed = 8
+
+func (ss *socketSet) get(name string) *Socket {
+	if ss.byName != nil {
+		if i, ok := ss.byName[name]; ok {
+			return ss.list[i]
+		}
+		return nil
+	}
+	for _, s := range ss.list {
+		if s.ns.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// set adds s as the socket of namespace name (s.ns.name), replacing any.
+func (ss *socketSet) set(name string, s *Socket) {
+	if old := ss.get(name); old != nil {
+		ss.remove(old)
+	}
+	ss.list = append(ss.list, s)
+	if ss.byName == nil && len(ss.list) > maxListed {
+		ss.byName = make(map[string]int, len(ss.list))
+		for i, s := range ss.list {
+			ss.byName[s.ns.name] = i
+		}
+	} else if ss.byName != nil {
+		ss.byName[name] = len(ss.list) - 1
+	}
+}
+
+// remove removes s, if it is still its namespace's socket.
+func (ss *socketSet) remove(s *Socket) {
+	i := -1
+	if ss.byName != nil {
+		if j, ok := ss.byName[s.ns.name]; ok && ss.list[j] == s {
+			i = j
+		}
+	} else {
+		i = slices.Index(ss.list, s)
+	}
+	if i < 0 {
+		return
+	}
+	last := len(ss.list) - 1
+	ss.list[i] = ss.list[last]
+	ss.list[last] = nil
+	ss.list = ss.list[:last]
+	if ss.byName != nil {
+		delete(ss.byName, s.ns.name)
+		if i < last {
+			ss.byName[ss.list[i].ns.name] = i
+		}
+	}
+	if len(ss.list) == 0 {
+		ss.list, ss.byName = nil, nil
+	}
+}
+
+func (ss *socketSet) all() []*Socket { return ss.list }
 
 // onData runs on the session's reader for every Engine.IO message.
 func (c *client) onData(data []byte, binary bool) {
@@ -65,7 +135,7 @@ func (c *client) onData(data []byte, binary bool) {
 
 func (c *client) onPacket(p *parser.Packet) {
 	c.mu.Lock()
-	s := c.sockets[p.Namespace]
+	s := c.sockets.get(p.Namespace)
 	c.mu.Unlock()
 	switch {
 	case s == nil && p.Type == parser.Connect:
@@ -92,7 +162,7 @@ func (c *client) connect(name string, auth jsontext.Value) {
 		c.recover(s, auth)
 	}
 	c.mu.Lock()
-	c.sockets[name] = s
+	c.sockets.set(name, s)
 	c.mu.Unlock()
 	s.enqueue(task{run: func() { ns.connectSocket(s) }}, nil)
 }
@@ -141,7 +211,7 @@ func (c *client) connected() {
 func (c *client) onConnectTimeout() {
 	c.mu.Lock()
 	idle := c.connectTimer != nil
-	for _, s := range c.sockets {
+	for _, s := range c.sockets.all() {
 		if s.Connected() {
 			idle = false
 		}
@@ -155,16 +225,14 @@ func (c *client) onConnectTimeout() {
 
 func (c *client) removeSocket(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.ns.name] == s {
-		delete(c.sockets, s.ns.name)
-	}
+	c.sockets.remove(s)
 	c.mu.Unlock()
 }
 
 func (c *client) allSockets() []*Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return slices.Collect(maps.Values(c.sockets))
+	return slices.Clone(c.sockets.all())
 }
 
 // write queues an encoded packet on the connection.

@@ -80,7 +80,6 @@ func newSocket(ns *Namespace, c *client, auth jsontext.Value) *Socket {
 		client: c,
 		ctx:    ctx,
 		cancel: cancel,
-		acks:   make(map[uint64]func(*parser.Packet)),
 	}
 	s.queue.space = sync.NewCond(&s.queue.mu)
 	s.handshake = buildHandshake(c.conn, auth)
@@ -105,7 +104,7 @@ func buildHandshake(conn *engineio.Session, auth jsontext.Value) Handshake {
 		Secure:  r.TLS != nil,
 		Issued:  now.UnixMilli(),
 		URL:     r.URL.RequestURI(),
-		Query:   r.URL.Query(),
+		Query:   conn.Query(),
 		Auth:    auth,
 	}
 }
@@ -352,6 +351,9 @@ func (s *Socket) addAck(id uint64, fn func(*parser.Packet)) bool {
 	if s.closing {
 		return false
 	}
+	if s.acks == nil {
+		s.acks = make(map[uint64]func(*parser.Packet)) // most sockets never ask for one
+	}
 	s.acks[id] = fn
 	return true
 }
@@ -520,7 +522,7 @@ func (s *Socket) onClose(reason Reason) <-chan struct{} {
 	wasConnected := s.connected
 	s.closing = true
 	acks := s.acks
-	s.acks = map[uint64]func(*parser.Packet){}
+	s.acks = nil
 	s.mu.Unlock()
 
 	s.cancel()
