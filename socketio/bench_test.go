@@ -136,7 +136,7 @@ func BenchmarkIdleConnection(b *testing.B) {
 		connected.Add(n)
 		srv.OnConnection(func(context.Context, *Socket) error { connected.Done(); return nil })
 		ts := httptest.NewServer(srv)
-		before := inUse()
+		heap0, stacks0 := inUse()
 		conns := make([]net.Conn, n)
 		for i := range conns {
 			if conns[i], err = dialIdle(ts.Listener.Addr().String()); err != nil {
@@ -144,7 +144,10 @@ func BenchmarkIdleConnection(b *testing.B) {
 			}
 		}
 		connected.Wait()
-		b.ReportMetric(float64(inUse()-before)/n, "B/conn")
+		heap, stacks := inUse()
+		b.ReportMetric(float64(heap+stacks-heap0-stacks0)/n, "B/conn")
+		b.ReportMetric(float64(heap-heap0)/n, "heap-B/conn")
+		b.ReportMetric(float64(stacks-stacks0)/n, "stack-B/conn")
 		_ = srv.Close()
 		for _, c := range conns {
 			_ = c.Close()
@@ -153,13 +156,13 @@ func BenchmarkIdleConnection(b *testing.B) {
 	}
 }
 
-// inUse returns the live heap plus the goroutine stacks, after a
+// inUse returns the live heap and the goroutine stacks, after a
 // collection.
-func inUse() uint64 {
+func inUse() (heap, stacks uint64) {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc + ms.StackInuse
+	return ms.HeapAlloc, ms.StackInuse
 }
 
 // dialIdle opens a WebSocket connection to the Socket.IO server at addr
