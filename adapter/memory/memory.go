@@ -18,6 +18,7 @@ package memory
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -32,9 +33,8 @@ type Adapter struct {
 	ns adapter.Namespace
 
 	mu      sync.RWMutex
-	rooms   map[string]map[string]struct{} // room → socket ids
-	sids    map[string]map[string]struct{} // socket id → rooms
-	sockets map[string]adapter.LocalSocket
+	rooms   map[string]*idSet  // room → socket ids
+	sockets map[string]*member // by socket id
 	closed  bool
 
 	recMu sync.Mutex
@@ -49,13 +49,18 @@ func New(ns adapter.Namespace) (adapter.Adapter, error) {
 	return NewAdapter(ns), nil
 }
 
+// member is a socket and the rooms it is in.
+type member struct {
+	s     adapter.LocalSocket
+	rooms idSet
+}
+
 // NewAdapter returns the memory adapter of ns, as its concrete type.
 func NewAdapter(ns adapter.Namespace) *Adapter {
 	a := &Adapter{
 		ns:      ns,
-		rooms:   make(map[string]map[string]struct{}),
-		sids:    make(map[string]map[string]struct{}),
-		sockets: make(map[string]adapter.LocalSocket),
+		rooms:   make(map[string]*idSet),
+		sockets: make(map[string]*member),
 	}
 	if w := ns.RecoveryWindow(); w > 0 {
 		a.rec = newRecoveryStore(w)
@@ -71,20 +76,20 @@ func (a *Adapter) AddAll(s adapter.LocalSocket, rooms ...string) {
 	if a.closed {
 		return
 	}
-	a.sockets[id] = s
-	mine := a.sids[id]
-	if mine == nil {
-		mine = make(map[string]struct{}, len(rooms))
-		a.sids[id] = mine
+	m := a.sockets[id]
+	if m == nil {
+		m = &member{}
+		a.sockets[id] = m
 	}
+	m.s = s
 	for _, room := range rooms {
-		mine[room] = struct{}{}
+		m.rooms.add(room)
 		members := a.rooms[room]
 		if members == nil {
-			members = make(map[string]struct{})
+			members = &idSet{}
 			a.rooms[room] = members
 		}
-		members[id] = struct{}{}
+		members.add(id)
 	}
 }
 
@@ -92,8 +97,8 @@ func (a *Adapter) AddAll(s adapter.LocalSocket, rooms ...string) {
 func (a *Adapter) Del(id, room string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if mine := a.sids[id]; mine != nil {
-		delete(mine, room)
+	if m := a.sockets[id]; m != nil {
+		m.rooms.remove(room)
 	}
 	a.removeFromRoomLocked(id, room)
 }
@@ -103,8 +108,8 @@ func (a *Adapter) removeFromRoomLocked(id, room string) {
 	if members == nil {
 		return
 	}
-	delete(members, id)
-	if len(members) == 0 {
+	members.remove(id)
+	if members.len() == 0 {
 		delete(a.rooms, room) // rooms never outlive their members
 	}
 }
@@ -113,10 +118,11 @@ func (a *Adapter) removeFromRoomLocked(id, room string) {
 func (a *Adapter) DelAll(id string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for room := range a.sids[id] {
-		a.removeFromRoomLocked(id, room)
+	if m := a.sockets[id]; m != nil {
+		for room := range m.rooms.all() {
+			a.removeFromRoomLocked(id, room)
+		}
 	}
-	delete(a.sids, id)
 	delete(a.sockets, id)
 }
 
@@ -124,15 +130,11 @@ func (a *Adapter) DelAll(id string) {
 func (a *Adapter) SocketRooms(id string) []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	mine, ok := a.sids[id]
+	m, ok := a.sockets[id]
 	if !ok {
 		return nil
 	}
-	out := make([]string, 0, len(mine))
-	for room := range mine {
-		out = append(out, room)
-	}
-	return out
+	return slices.AppendSeq(make([]string, 0, m.rooms.len()), m.rooms.all())
 }
 
 // Rooms implements [adapter.Adapter].
@@ -177,45 +179,46 @@ func (a *Adapter) targets(opts adapter.BroadcastOptions) *[]adapter.LocalSocket 
 	out := targetPool.Get().(*[]adapter.LocalSocket)
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	excluded := func(id string) bool {
-		for _, room := range opts.Except {
-			if _, in := a.rooms[room][id]; in {
-				return true
-			}
-		}
-		return false
-	}
 	switch len(opts.Rooms) {
 	case 0:
-		for id, s := range a.sockets {
-			if !excluded(id) {
-				*out = append(*out, s)
-			}
-		}
-	case 1:
-		for id := range a.rooms[opts.Rooms[0]] {
-			if !excluded(id) {
-				*out = append(*out, a.sockets[id])
+		for id, m := range a.sockets {
+			if !a.inAnyLocked(opts.Except, id) {
+				*out = append(*out, m.s)
 			}
 		}
 	default:
 		// A socket in several of the rooms is taken from the first one
 		// only; no per-call set, so the cost stays flat in recipients.
 		for i, room := range opts.Rooms {
-			for id := range a.rooms[room] {
-				if a.inAnyLocked(opts.Rooms[:i], id) || excluded(id) {
-					continue
-				}
-				*out = append(*out, a.sockets[id])
-			}
+			a.appendMembersLocked(out, a.rooms[room], opts.Rooms[:i], opts.Except)
 		}
 	}
 	return out
 }
 
+// appendMembersLocked appends the sockets of members (nil: none) that are
+// in none of the rooms of skip and except.
+func (a *Adapter) appendMembersLocked(out *[]adapter.LocalSocket, members *idSet, skip, except []string) {
+	switch {
+	case members == nil:
+	case members.m != nil:
+		for id := range members.m {
+			if !a.inAnyLocked(skip, id) && !a.inAnyLocked(except, id) {
+				*out = append(*out, a.sockets[id].s)
+			}
+		}
+	default:
+		for _, id := range members.list {
+			if !a.inAnyLocked(skip, id) && !a.inAnyLocked(except, id) {
+				*out = append(*out, a.sockets[id].s)
+			}
+		}
+	}
+}
+
 func (a *Adapter) inAnyLocked(rooms []string, id string) bool {
 	for _, r := range rooms {
-		if _, in := a.rooms[r][id]; in {
+		if members := a.rooms[r]; members != nil && members.has(id) {
 			return true
 		}
 	}
@@ -318,7 +321,6 @@ func (a *Adapter) Close() error {
 	defer a.mu.Unlock()
 	a.closed = true
 	clear(a.rooms)
-	clear(a.sids)
 	clear(a.sockets)
 	return nil
 }
