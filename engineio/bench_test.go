@@ -209,3 +209,40 @@ func BenchmarkWriteBatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(iterations*len(msgs)), "ns/msg")
 }
+
+// A burst of 64 text messages of 100 bytes, sent by the client in one
+// write, read by the server: the cost of reading frames that arrive
+// together, which the size of the connection's read buffer (the reads
+// per burst) affects.
+func BenchmarkWebSocketReadBurst(b *testing.B) {
+	const burst = 64
+	got := make(chan struct{}, 1)
+	var n atomic.Int64
+	_, hts := newBenchServer(b, benchOptions(), func(s *Session) {
+		s.OnMessage(func([]byte, bool) {
+			if n.Add(1)%burst == 0 {
+				got <- struct{}{}
+			}
+		})
+	})
+	conn := benchDialWS(b, hts)
+	defer conn.Close()
+	// Masked client frames with a zero mask: the payload as it is.
+	var frames []byte
+	for range burst {
+		frames = append(frames, 0x81, 0x80|100, 0, 0, 0, 0)
+		frames = append(frames, "4"+strings.Repeat("x", 99)...)
+	}
+	nc := conn.NetConn()
+	b.SetBytes(int64(len(frames)))
+	for b.Loop() {
+		if _, err := nc.Write(frames); err != nil {
+			b.Fatal(err)
+		}
+		select {
+		case <-got:
+		case <-time.After(5 * time.Second):
+			b.Fatal("burst not read")
+		}
+	}
+}
