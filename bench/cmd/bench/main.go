@@ -233,7 +233,13 @@ func run(cfg config, pin []string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	failures := 0
+	defer func() {
+		// The servers' logs of a failed run are what explains it.
+		if failures == 0 {
+			os.RemoveAll(dir)
+		}
+	}()
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -264,7 +270,6 @@ func run(cfg config, pin []string) error {
 	res := &results{rows: map[string]stats.Row{}, vals: map[string]map[string][]float64{}}
 	ctx := context.Background()
 	started := time.Now()
-	failures := 0
 	for r := range cfg.runs {
 		order := slices.Clone(cfg.servers)
 		if r%2 == 1 {
@@ -281,7 +286,7 @@ func run(cfg config, pin []string) error {
 				}
 				if err != nil {
 					failures++
-					notes = append(notes, fmt.Sprintf("%s: FAILED: %v", label, err))
+					notes = append(notes, fmt.Sprintf("%s: FAILED: %v (server logs kept in %s)", label, err, dir))
 					fmt.Fprintf(os.Stderr, "bench: %s FAILED: %v\n", label, err)
 					continue
 				}
