@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -258,8 +259,8 @@ func TestShutdown_LongPollBehindWriteTimeout(t *testing.T) {
 	// A generous PingTimeout: a loaded machine must not turn a late pong
 	// into a ping timeout; the WriteTimeout (100ms) stays far below the
 	// PingInterval (300ms), which is what this test is about.
-	ts := newTestServerHTTP(t, &Options{PingInterval: 300 * time.Millisecond, PingTimeout: 5 * time.Second}, nil, func(hs *http.Server) {
-		hs.WriteTimeout = 100 * time.Millisecond
+	ts := newTestServerHTTP(t, &Options{PingInterval: 300 * time.Millisecond, PingTimeout: 5 * time.Second}, nil, func(hts *httptest.Server) {
+		hts.Config.WriteTimeout = 100 * time.Millisecond
 	})
 	c := ts.client(t)
 	sid := c.handshake()

@@ -52,8 +52,9 @@ func (c *connErrors) none(t testing.TB) {
 }
 
 // newTestServerHTTP is newTestServer for tests that need to configure the
-// http.Server before it starts (WriteTimeout, ErrorLog).
-func newTestServerHTTP(t testing.TB, opts *Options, setup func(*Session), configure func(*http.Server)) *testServer {
+// httptest.Server before it starts: its http.Server (WriteTimeout,
+// ErrorLog) or its listener.
+func newTestServerHTTP(t testing.TB, opts *Options, setup func(*Session), configure func(*httptest.Server)) *testServer {
 	t.Helper()
 	srv, err := New(opts)
 	require.NoError(t, err)
@@ -66,7 +67,7 @@ func newTestServerHTTP(t testing.TB, opts *Options, setup func(*Session), config
 	})
 	hts := httptest.NewUnstartedServer(srv)
 	if configure != nil {
-		configure(hts.Config)
+		configure(hts)
 	}
 	hts.Start()
 	t.Cleanup(func() {
@@ -79,8 +80,8 @@ func newTestServerHTTP(t testing.TB, opts *Options, setup func(*Session), config
 
 // withErrorLog makes an http.Server log into buf: net/http recovers
 // handler panics and only logs them.
-func withErrorLog(buf *syncbuf.Buffer) func(*http.Server) {
-	return func(hs *http.Server) { hs.ErrorLog = log.New(buf, "", 0) }
+func withErrorLog(buf *syncbuf.Buffer) func(*httptest.Server) {
+	return func(hts *httptest.Server) { hts.Config.ErrorLog = log.New(buf, "", 0) }
 }
 
 // echoMessages echoes every message back, text as text and binary as

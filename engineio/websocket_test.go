@@ -225,18 +225,11 @@ func (c *loggedConn) Write(p []byte) (int, error) {
 // one write; an upgrade's response goes out alone, at once, since the
 // client speaks first (the probe).
 func TestWebSocket_HandshakeResponseWithOpenPacket(t *testing.T) {
-	srv, err := New(fastOptions())
-	require.NoError(t, err)
-	hts := httptest.NewUnstartedServer(srv)
-	wl := &writeLog{Listener: hts.Listener}
-	hts.Listener = wl
-	hts.Start()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		hts.CloseClientConnections()
-		hts.Close()
+	var wl *writeLog
+	ts := newTestServerHTTP(t, fastOptions(), nil, func(hts *httptest.Server) {
+		wl = &writeLog{Listener: hts.Listener}
+		hts.Listener = wl
 	})
-	ts := &testServer{Server: srv, ts: hts, url: hts.URL + srv.Path()}
 
 	ws := ts.mustDialWS(t, "EIO=4&transport=websocket")
 	open := ws.mustRead()
