@@ -68,7 +68,7 @@ func (l writeLock) LockWithin(d time.Duration) bool {
 type lockedConn struct {
 	net.Conn
 	mu      writeLock
-	holding bool   // the next writes are held
+	holding bool   // the next write (the handshake response) is held
 	held    []byte // what was held, not yet written
 }
 
