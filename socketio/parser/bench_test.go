@@ -91,16 +91,6 @@ func BenchmarkUnmarshal(b *testing.B) {
 			}
 		}
 	})
-	b.Run("flat", func(b *testing.B) {
-		// Strings, numbers and received values: no reflection.
-		args := []any{"hello", 42, parser.Raw{JSON: jsontext.Value(`{"room":"lobby","n":3}`)}}
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, _, err := parser.MarshalEvent("chat", args); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 	b.Run("struct_with_bytes", func(b *testing.B) {
 		raw := []byte(`{"name":"a.png","file":{"_placeholder":true,"num":0}}`)
 		atts := [][]byte{bytes.Repeat([]byte{0xa5}, 1024)}
