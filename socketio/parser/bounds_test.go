@@ -152,6 +152,9 @@ func TestDecoder_DeclaredCountNotAllocated(t *testing.T) {
 // TestDecoder_Allocs: a small event decodes with a handful of
 // allocations, none proportional to its size.
 func TestDecoder_Allocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts vary under the race detector")
+	}
 	small := []byte(`2/chat,12["message",{"text":"hello","n":[1,2,3]}]`)
 	large := []byte(`2["message","` + strings.Repeat("x", 64<<10) + `"]`)
 	var d parser.Decoder
@@ -166,6 +169,6 @@ func TestDecoder_Allocs(t *testing.T) {
 		}
 	})
 	t.Logf("small: %v allocs, 64 KB: %v allocs", smallAllocs, largeAllocs)
-	assert.LessOrEqual(t, smallAllocs, 8.0, "Packet, namespace, JSON decoder and its stacks")
+	assert.LessOrEqual(t, smallAllocs, 8.0, "Packet and namespace (the JSON decoders are pooled)")
 	assert.LessOrEqual(t, largeAllocs, smallAllocs)
 }

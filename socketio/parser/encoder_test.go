@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -272,4 +273,18 @@ func randomString(rng *rand.Rand) string {
 		b.WriteRune(runes[rng.IntN(len(runes))])
 	}
 	return b.String()
+}
+
+func TestMarshalArgs_Allocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts vary under the race detector")
+	}
+	args := []any{parser.Raw{JSON: jsontext.Value(`{"t":"xxxxxxxx"}`)}, "s", 42}
+	n := testing.AllocsPerRun(100, func() {
+		if _, _, err := parser.MarshalArgs(args); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// The payload buffer; the encoder is pooled.
+	assert.LessOrEqual(t, n, 1.0)
 }

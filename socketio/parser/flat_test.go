@@ -69,20 +69,6 @@ func TestMarshalFlatDeclinesOtherTypes(t *testing.T) {
 	}
 }
 
-func TestMarshalArgsAllocs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation counts")
-	}
-	args := []any{Raw{JSON: jsontext.Value(`{"t":"xxxxxxxx"}`)}, "s", 42}
-	n := testing.AllocsPerRun(100, func() {
-		if _, _, err := MarshalArgs(args); err != nil {
-			t.Fatal(err)
-		}
-	})
-	// The payload buffer; the encoder is pooled.
-	assert.LessOrEqual(t, n, 1.0)
-}
-
 func FuzzMarshalFlat(f *testing.F) {
 	f.Add("ev", "s", int64(1), true, []byte{1}, `{"a":[1,"x"]}`)
 	f.Add("", "\xff\u2028<", int64(-1), false, []byte(nil), `{"_placeholder":true,"num":0}`)
