@@ -2,7 +2,6 @@ package socketio
 
 import (
 	"log/slog"
-	"slices"
 
 	json "github.com/go-json-experiment/json"
 	"sync"
@@ -49,76 +48,52 @@ func (srv *Server) onEngineConnection(conn *engineio.Session) {
 }
 
 // socketSet holds a client's sockets, one per namespace. Nearly every
-// client has one or two: they sit in a slice, searched in order, which
-// costs a few bytes where a map costs some 250. Past maxListed sockets (a
-// client may join any number of dynamic namespaces) a map indexes them.
+// client has one: it sits in a field, where a map costs some 250 bytes;
+// the sockets of other namespaces go in a map.
 type socketSet struct {
-	list   []*Socket
-	byName map[string]int // index in list, once it is long
+	first *Socket
+	rest  map[string]*Socket // by namespace name
 }
-
-const maxListed = 8
 
 func (ss *socketSet) get(name string) *Socket {
-	if ss.byName != nil {
-		if i, ok := ss.byName[name]; ok {
-			return ss.list[i]
-		}
-		return nil
+	if ss.first != nil && ss.first.ns.name == name {
+		return ss.first
 	}
-	for _, s := range ss.list {
-		if s.ns.name == name {
-			return s
-		}
-	}
-	return nil
+	return ss.rest[name]
 }
 
-// set adds s as the socket of namespace name (s.ns.name), replacing any.
+// set makes s the socket of namespace name (s.ns.name), replacing any.
 func (ss *socketSet) set(name string, s *Socket) {
-	if old := ss.get(name); old != nil {
-		ss.remove(old)
+	if ss.first == nil || ss.first.ns.name == name {
+		ss.first = s
+		delete(ss.rest, name)
+		return
 	}
-	ss.list = append(ss.list, s)
-	if ss.byName == nil && len(ss.list) > maxListed {
-		ss.byName = make(map[string]int, len(ss.list))
-		for i, s := range ss.list {
-			ss.byName[s.ns.name] = i
-		}
-	} else if ss.byName != nil {
-		ss.byName[name] = len(ss.list) - 1
+	if ss.rest == nil {
+		ss.rest = make(map[string]*Socket)
 	}
+	ss.rest[name] = s
 }
 
 // remove removes s, if it is still its namespace's socket.
 func (ss *socketSet) remove(s *Socket) {
-	i := -1
-	if ss.byName != nil {
-		if j, ok := ss.byName[s.ns.name]; ok && ss.list[j] == s {
-			i = j
-		}
-	} else {
-		i = slices.Index(ss.list, s)
-	}
-	if i < 0 {
-		return
-	}
-	last := len(ss.list) - 1
-	ss.list[i] = ss.list[last]
-	ss.list[last] = nil
-	ss.list = ss.list[:last]
-	if ss.byName != nil {
-		delete(ss.byName, s.ns.name)
-		if i < last {
-			ss.byName[ss.list[i].ns.name] = i
-		}
-	}
-	if len(ss.list) == 0 {
-		ss.list, ss.byName = nil, nil
+	if ss.first == s {
+		ss.first = nil
+	} else if ss.rest[s.ns.name] == s {
+		delete(ss.rest, s.ns.name)
 	}
 }
 
-func (ss *socketSet) all() []*Socket { return ss.list }
+// appendTo appends the sockets to dst.
+func (ss *socketSet) appendTo(dst []*Socket) []*Socket {
+	if ss.first != nil {
+		dst = append(dst, ss.first)
+	}
+	for _, s := range ss.rest {
+		dst = append(dst, s)
+	}
+	return dst
+}
 
 // onData runs on the session's reader for every Engine.IO message.
 func (c *client) onData(data []byte, binary bool) {
@@ -211,7 +186,7 @@ func (c *client) connected() {
 func (c *client) onConnectTimeout() {
 	c.mu.Lock()
 	idle := c.connectTimer != nil
-	for _, s := range c.sockets.all() {
+	for _, s := range c.sockets.appendTo(nil) {
 		if s.Connected() {
 			idle = false
 		}
@@ -232,7 +207,7 @@ func (c *client) removeSocket(s *Socket) {
 func (c *client) allSockets() []*Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return slices.Clone(c.sockets.all())
+	return c.sockets.appendTo(nil)
 }
 
 // write queues an encoded packet on the connection.
