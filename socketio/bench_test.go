@@ -19,6 +19,20 @@ import (
 	"github.com/gorilla/websocket"
 )
 
+// newBenchServer returns a server logging to logger and a WaitGroup that
+// its connection handler counts down from n.
+func newBenchServer(b *testing.B, logger *slog.Logger, n int) (*Server, *sync.WaitGroup) {
+	b.Helper()
+	srv, err := New(&Options{Logger: logger})
+	if err != nil {
+		b.Fatal(err)
+	}
+	connected := new(sync.WaitGroup)
+	connected.Add(n)
+	srv.OnConnection(func(context.Context, *Socket) error { connected.Done(); return nil })
+	return srv, connected
+}
+
 // BenchmarkBroadcast sends one event to every socket of a namespace, with
 // n real WebSocket clients draining their connections. allocs/op is the
 // server's work per broadcast plus the clients'; what matters is how it
@@ -27,13 +41,7 @@ import (
 func BenchmarkBroadcast(b *testing.B) {
 	for _, n := range []int{10, 100, 1000} {
 		b.Run(fmt.Sprintf("sockets=%d", n), func(b *testing.B) {
-			srv, err := New(&Options{Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				b.Fatal(err)
-			}
-			var connected sync.WaitGroup
-			connected.Add(n)
-			srv.OnConnection(func(context.Context, *Socket) error { connected.Done(); return nil })
+			srv, connected := newBenchServer(b, slog.New(slog.DiscardHandler), n)
 			ts := httptest.NewServer(srv)
 			url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/socket.io/?EIO=4&transport=websocket"
 			var received atomic.Int64
@@ -90,13 +98,7 @@ func BenchmarkBroadcast(b *testing.B) {
 func BenchmarkBroadcastServerOnly(b *testing.B) {
 	for _, n := range []int{10, 100, 1000} {
 		b.Run(fmt.Sprintf("sockets=%d", n), func(b *testing.B) {
-			srv, err := New(&Options{Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				b.Fatal(err)
-			}
-			var connected sync.WaitGroup
-			connected.Add(n)
-			srv.OnConnection(func(context.Context, *Socket) error { connected.Done(); return nil })
+			srv, connected := newBenchServer(b, slog.New(slog.DiscardHandler), n)
 			for range n {
 				sid := fuzzHandshake(nil, srv)
 				req := httptest.NewRequest("POST", "/socket.io/?EIO=4&transport=polling&sid="+sid, strings.NewReader("40"))
@@ -128,20 +130,16 @@ func BenchmarkBroadcastServerOnly(b *testing.B) {
 func BenchmarkIdleConnection(b *testing.B) {
 	const n = 1000
 	for b.Loop() {
-		srv, err := New(&Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err != nil {
-			b.Fatal(err)
-		}
-		var connected sync.WaitGroup
-		connected.Add(n)
-		srv.OnConnection(func(context.Context, *Socket) error { connected.Done(); return nil })
+		srv, connected := newBenchServer(b, slog.New(slog.NewTextHandler(io.Discard, nil)), n)
 		ts := httptest.NewServer(srv)
 		heap0, stacks0 := inUse()
 		conns := make([]net.Conn, n)
 		for i := range conns {
-			if conns[i], err = dialIdle(ts.Listener.Addr().String()); err != nil {
+			c, err := dialIdle(ts.Listener.Addr().String())
+			if err != nil {
 				b.Fatal(err)
 			}
+			conns[i] = c
 		}
 		connected.Wait()
 		heap, stacks := inUse()
@@ -217,13 +215,8 @@ func dialIdle(addr string) (net.Conn, error) {
 // real WebSocket: the cost of the read, dispatch, encode and write path.
 // allocs/op includes the client's reads (gorilla's ReadMessage).
 func BenchmarkEchoAck(b *testing.B) {
-	srv, err := New(&Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv, connected := newBenchServer(b, slog.New(slog.DiscardHandler), 1)
 	srv.On("echo", func(_ context.Context, ev *Event) error { return ev.Ack(ev.Args()...) })
-	connected := make(chan struct{})
-	srv.OnConnection(func(context.Context, *Socket) error { close(connected); return nil })
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	defer srv.Close()
@@ -236,7 +229,7 @@ func BenchmarkEchoAck(b *testing.B) {
 	_, _, _ = c.ReadMessage() // open
 	_ = c.WriteMessage(websocket.TextMessage, []byte("40"))
 	_, _, _ = c.ReadMessage() // connect
-	<-connected
+	connected.Wait()
 	msg := []byte(`421["echo",{"t":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}]`)
 	want := `431[{"t":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}]`
 	b.ReportAllocs()
