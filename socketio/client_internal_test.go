@@ -25,50 +25,37 @@ func TestSocketSet(t *testing.T) {
 			assert.Same(t, ref[s.ns.name], s)
 		}
 	}
-	const n = 20
-	for i := range n {
-		name := fmt.Sprintf("/n%d", i)
+	put := func(name string) *Socket {
 		s := sock(name)
 		ss.set(name, s)
 		ref[name] = s
 		check()
+		return s
 	}
-	// Replacing a namespace's socket, removing a stale one, then all.
-	s := sock("/n3")
-	stale := ref["/n3"]
-	ss.set("/n3", s)
-	ref["/n3"] = s
-	check()
-	ss.remove(stale)
-	check()
-	// The first socket replaced, then removed; a namespace kept in the
-	// map set again while the field is free.
-	s = sock("/n0")
-	ss.set("/n0", s)
-	ref["/n0"] = s
-	check()
-	ss.remove(s)
-	delete(ref, "/n0")
-	check()
-	s = sock("/n5")
-	ss.set("/n5", s)
-	ref["/n5"] = s
-	check()
-	ss.remove(s)
-	delete(ref, "/n5")
-	check()
-	s = sock("/n0")
-	ss.set("/n0", s)
-	ref["/n0"] = s
-	s = sock("/n5")
-	ss.set("/n5", s)
-	ref["/n5"] = s
-	check()
-	for i := range n {
-		name := fmt.Sprintf("/n%d", (i*7)%n)
+	del := func(name string) {
 		ss.remove(ref[name])
 		delete(ref, name)
 		check()
+	}
+	const n = 20
+	for i := range n {
+		put(fmt.Sprintf("/n%d", i))
+	}
+	// Replacing a namespace's socket, then removing the stale one.
+	stale := ref["/n3"]
+	put("/n3")
+	ss.remove(stale)
+	check()
+	// The first socket replaced, then removed; a namespace kept in the
+	// map set again while the field is free; both back.
+	put("/n0")
+	del("/n0")
+	put("/n5")
+	del("/n5")
+	put("/n0")
+	put("/n5")
+	for i := range n {
+		del(fmt.Sprintf("/n%d", (i*7)%n))
 	}
 	assert.Nil(t, ss.first)
 	assert.Empty(t, ss.rest)
