@@ -419,10 +419,13 @@ func (s *Session) terminate(reason Reason, cause error, flushed bool) {
 	if probe != nil {
 		probe.close()
 	}
-	if cause != nil && s.log().Enabled(context.Background(), slog.LevelDebug) {
-		s.log().Debug("engineio: session closed", "reason", string(reason), "err", cause)
-	} else {
-		s.log().Debug("engineio: session closed", "reason", string(reason))
+	// Every session passes here: build its logger only if it will log.
+	if s.srv.log.Enabled(context.Background(), slog.LevelDebug) {
+		if cause != nil {
+			s.log().Debug("engineio: session closed", "reason", string(reason), "err", cause)
+		} else {
+			s.log().Debug("engineio: session closed", "reason", string(reason))
+		}
 	}
 	s.fireClose()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"sync"
@@ -177,7 +178,9 @@ func (ns *Namespace) connectSocket(s *Socket) {
 		PID string `json:"pid,omitempty"`
 	}{s.id, s.pid})
 	s.client.writePacket(&parser.Packet{Type: parser.Connect, Namespace: ns.name, Data: connect})
-	s.log().Debug("socketio: socket connected")
+	if ns.srv.log.Enabled(s.ctx, slog.LevelDebug) { // every socket passes here
+		s.log().Debug("socketio: socket connected")
+	}
 
 	ns.mu.RLock()
 	handlers := slices.Clone(ns.onConnect)

@@ -596,3 +596,21 @@ func TestShutdown(t *testing.T) {
 	require.NoError(t, recv(t, done))
 	assert.ErrorIs(t, srv.Shutdown(ctx), ErrServerClosed)
 }
+
+// The lines every connection logs at level Debug (built only when that
+// level is on) carry the session, namespace and socket ids.
+func TestDebugLogs_ConnectionLifecycle(t *testing.T) {
+	var logs syncbuf.Buffer
+	srv, url := newTestServer(t, &Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	sockets := make(chan *Socket, 1)
+	srv.OnConnection(func(ctx context.Context, s *Socket) error { sockets <- s; return nil })
+	c := dial(t, url)
+	c.connect("/")
+	s := recv(t, sockets)
+	sid, id := s.Conn().ID(), s.ID()
+	require.NoError(t, srv.Close()) // waits for the handlers, and so for their logs
+	out := logs.String()
+	assert.Contains(t, out, fmt.Sprintf(`msg="socketio: socket connected" component=socketio sid=%s nsp=/ socket_id=%s`+"\n", sid, id))
+	assert.Contains(t, out, fmt.Sprintf(`msg="socketio: socket disconnected" component=socketio sid=%s nsp=/ socket_id=%s reason="server shutting down"`+"\n", sid, id))
+	assert.Regexp(t, `msg="engineio: session closed" component=engineio sid=`+regexp.QuoteMeta(sid)+` reason=`, out)
+}

@@ -562,7 +562,9 @@ func (s *Socket) onClose(reason Reason) <-chan struct{} {
 				fn(s, reason)
 			}
 		}
-		s.log().Debug("socketio: socket disconnected", "reason", string(reason))
+		if s.ns.srv.log.Enabled(context.Background(), slog.LevelDebug) { // every socket passes here
+			s.log().Debug("socketio: socket disconnected", "reason", string(reason))
+		}
 	})
 	return done
 }
